@@ -1,0 +1,54 @@
+/// A MAST (MViTv2) block:
+///
+///     xn = norm1(x)
+///     skip = maxpool(dimIn ≠ dimOut ? proj(xn) : x)   (pooled only when the q stride > 1)
+///     y = skip + attn(xn)
+///     y = y + mlp(norm2(y))                            mlp: fc1 (4·dimOut), GELU, fc2
+struct MultiscaleBlock {
+    let plan: BlockPlan
+    let norm1Weight, norm1Bias: UnsafePointer<Float>  // blocks.{i}.norm1.{weight,bias} (dimIn)
+    let attention: PoolingAttention                    // blocks.{i}.attn.*
+    let projWeight, projBias: UnsafePointer<Float>?    // blocks.{i}.proj.{weight (dimOut, dimIn), bias}, when the width changes
+    let norm2Weight, norm2Bias: UnsafePointer<Float>  // blocks.{i}.norm2.{weight,bias} (dimOut)
+    let mlp: FeedForward                               // blocks.{i}.mlp.*
+
+    init(plan: BlockPlan, index: Int, mlpRatio: Int, loader: WeightLoader) throws {
+        self.plan = plan
+        let prefix = "blocks.\(index)"
+        norm1Weight = try loader.take("\(prefix).norm1.weight", [plan.dimIn])
+        norm1Bias = try loader.take("\(prefix).norm1.bias", [plan.dimIn])
+        attention = try PoolingAttention(plan: plan, prefix: "\(prefix).attn", loader: loader)
+        if plan.dimIn != plan.dimOut {
+            projWeight = try loader.take("\(prefix).proj.weight", [plan.dimOut, plan.dimIn])
+            projBias = try loader.take("\(prefix).proj.bias", [plan.dimOut])
+        } else {
+            projWeight = nil; projBias = nil
+        }
+        norm2Weight = try loader.take("\(prefix).norm2.weight", [plan.dimOut])
+        norm2Bias = try loader.take("\(prefix).norm2.bias", [plan.dimOut])
+        mlp = try FeedForward(prefix: "\(prefix).mlp", dim: plan.dimOut, hidden: mlpRatio * plan.dimOut, loader: loader)
+    }
+
+    /// `x[gridIn, dimIn]` → `y[gridQ, dimOut]`; `x` and `y` are distinct buffers.
+    func forward(x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, state: MASTRunState) {
+        let p = plan, n = p.gridIn.count, nq = p.gridQ.count
+        layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: n, dim: p.dimIn, eps: normEpsilon)
+
+        var skip = UnsafePointer(x)
+        if let projWeight {
+            linear(out: state.skip, inp: state.xNorm, weight: projWeight, bias: projBias, rows: n, inDim: p.dimIn, outDim: p.dimOut)
+            skip = UnsafePointer(state.skip)
+        }
+        if p.poolsQueries {
+            let kernel = p.qStride.map { $0 > 1 ? $0 + 1 : 1 }
+            maxPool(out: y, inp: skip, channels: p.dimOut, gridIn: p.gridIn, gridOut: p.gridQ,
+                    kernel: kernel, stride: p.qStride, padding: kernel.map { $0 / 2 })
+        } else {
+            y.update(from: skip, count: nq * p.dimOut)
+        }
+
+        attention.forward(xNorm: state.xNorm, out: y, state: state)
+        layerNorm(out: state.xNorm, inp: y, weight: norm2Weight, bias: norm2Bias, rows: nq, dim: p.dimOut, eps: normEpsilon)
+        mlp.forward(xNorm: state.xNorm, out: y, hidden: state.hidden, rows: nq)
+    }
+}

@@ -1,0 +1,113 @@
+/// MViTv2 pooling attention with decomposed relative position and residual pooling.
+///
+///     qkv = Linear(dimIn, 3·dimOut)(x)                  x: gridIn tokens
+///     q, k, v = LayerNorm_hd(DepthwiseConv(·)) per head   q: gridQ, k and v: gridKV tokens
+///     attn = softmax(q·kᵀ/√hd + q·Rf[qf, kf] + q·Rt[qt, kt])
+///     out = Linear(dimOut, dimOut)(attn·v + q)
+struct PoolingAttention {
+    let plan: BlockPlan
+    let qkvWeight: UnsafePointer<Float>    // blocks.{i}.attn.qkv.weight (3·dimOut, dimIn)
+    let qkvBias: UnsafePointer<Float>      // blocks.{i}.attn.qkv.bias (3·dimOut)
+    /// q, k, v in that order: depthwise filters shared by all heads and their LayerNorms.
+    let poolWeight: [UnsafePointer<Float>] // blocks.{i}.attn.pool_{q,k,v}.weight (hd, 1, kF, kT)
+    let normWeight: [UnsafePointer<Float>] // blocks.{i}.attn.norm_{q,k,v}.weight (hd)
+    let normBias: [UnsafePointer<Float>]   // blocks.{i}.attn.norm_{q,k,v}.bias (hd)
+    /// Relative-position tables gathered at load time for every (query, key) pair on one axis:
+    /// `relPosF[qf, kf, hd]` from blocks.{i}.attn.rel_pos_f (2·max(qF, kvF) − 1, hd), and
+    /// `relPosT[qt, kt, hd]` from blocks.{i}.attn.rel_pos_t (2·max(qT, kvT) − 1, hd).
+    let relPosF: UnsafePointer<Float>
+    let relPosT: UnsafePointer<Float>
+    let projWeight: UnsafePointer<Float>   // blocks.{i}.attn.proj.weight (dimOut, dimOut)
+    let projBias: UnsafePointer<Float>     // blocks.{i}.attn.proj.bias (dimOut)
+
+    init(plan: BlockPlan, prefix: String, loader: WeightLoader) throws {
+        self.plan = plan
+        let hd = plan.headDim, d = plan.dimOut, kernel = plan.kernel
+        qkvWeight = try loader.take("\(prefix).qkv.weight", [3 * d, plan.dimIn])
+        qkvBias = try loader.take("\(prefix).qkv.bias", [3 * d])
+        var pools: [UnsafePointer<Float>] = [], weights: [UnsafePointer<Float>] = [], biases: [UnsafePointer<Float>] = []
+        for name in ["q", "k", "v"] {
+            pools.append(try loader.take("\(prefix).pool_\(name).weight", [hd, 1, kernel[0], kernel[1]]))
+            weights.append(try loader.take("\(prefix).norm_\(name).weight", [hd]))
+            biases.append(try loader.take("\(prefix).norm_\(name).bias", [hd]))
+        }
+        poolWeight = pools; normWeight = weights; normBias = biases
+        relPosF = try Self.gatheredTable(loader.take("\(prefix).rel_pos_f", [2 * max(plan.gridQ.f, plan.gridKV.f) - 1, hd]),
+                                         queries: plan.gridQ.f, keys: plan.gridKV.f, headDim: hd, loader: loader)
+        relPosT = try Self.gatheredTable(loader.take("\(prefix).rel_pos_t", [2 * max(plan.gridQ.t, plan.gridKV.t) - 1, hd]),
+                                         queries: plan.gridQ.t, keys: plan.gridKV.t, headDim: hd, loader: loader)
+        projWeight = try loader.take("\(prefix).proj.weight", [d, d])
+        projBias = try loader.take("\(prefix).proj.bias", [d])
+    }
+
+    /// Row `index(q, k)` of a relative-position table for each (q, k) on one axis. Distances are
+    /// rescaled when the grids differ; computed in Double exactly as the reference does.
+    static func tableIndex(query: Int, key: Int, queries: Int, keys: Int) -> Int {
+        let qRatio = max(Double(keys) / Double(queries), 1), kRatio = max(Double(queries) / Double(keys), 1)
+        return Int(Double(query) * qRatio - Double(key) * kRatio + Double(keys - 1) * kRatio)
+    }
+
+    private static func gatheredTable(
+        _ table: UnsafePointer<Float>, queries: Int, keys: Int, headDim: Int, loader: WeightLoader
+    ) -> UnsafePointer<Float> {
+        let gathered = loader.allocate(queries * keys * headDim)
+        for q in 0 ..< queries {
+            for k in 0 ..< keys {
+                let row = table + tableIndex(query: q, key: k, queries: queries, keys: keys) * headDim
+                for c in 0 ..< headDim { gathered[(q * keys + k) * headDim + c] = row[c] }
+            }
+        }
+        return UnsafePointer(gathered.baseAddress!)
+    }
+
+    /// Attention of `xNorm[gridIn, dimIn]`, added (after `proj`) into `out[gridQ, dimOut]`.
+    func forward(xNorm: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, state: MASTRunState) {
+        let p = plan, d = p.dimOut, hd = p.headDim, nq = p.gridQ.count, nk = p.gridKV.count
+        linear(out: state.qkv, inp: xNorm, weight: qkvWeight, bias: qkvBias, rows: p.gridIn.count, inDim: p.dimIn, outDim: 3 * d)
+
+        for (which, target) in [state.q, state.k, state.v].enumerated() {
+            let grid = which == 0 ? p.gridQ : p.gridKV
+            depthwiseConvPool(out: target, inp: state.qkv + which * d, inStride: 3 * d, weight: poolWeight[which],
+                              channels: d, headDim: hd, gridIn: p.gridIn, gridOut: grid,
+                              kernel: p.kernel, stride: which == 0 ? p.qStride : p.kvStride, padding: p.padding)
+            layerNorm(out: target, inp: target, weight: normWeight[which], bias: normBias[which],
+                      rows: grid.count * p.heads, dim: hd, eps: normEpsilon)
+        }
+
+        // Residual pooling: every head's output starts from its pooled query.
+        state.attended.update(from: state.q, count: nq * d)
+        let scale = 1 / Float(hd).squareRoot()
+        for h in 0 ..< p.heads {
+            attentionHead(out: state.attended + h * hd, outStride: d, q: state.q + h * hd, qStride: d,
+                          k: state.k + h * hd, kStride: d, v: state.v + h * hd, vStride: d,
+                          scores: state.scores, queries: nq, keys: nk, headDim: hd, scale: scale,
+                          accumulate: true) { scores in
+                addRelativePosition(scores: scores, q: state.q + h * hd, state: state)
+            }
+        }
+        linear(out: out, inp: state.attended, weight: projWeight, bias: projBias, rows: nq, inDim: d, outDim: d, accumulate: true)
+    }
+
+    /// `scores[(qf, qt), (kf, kt)] += q·Rf[qf, kf] + q·Rt[qt, kt]` for one head whose queries
+    /// start at `q` (row stride dimOut). Both products are small sgemms, one per grid row/column.
+    private func addRelativePosition(scores: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, state: MASTRunState) {
+        let p = plan, d = p.dimOut, hd = p.headDim
+        let qF = p.gridQ.f, qT = p.gridQ.t, kF = p.gridKV.f, kT = p.gridKV.t
+        let relF = state.relF, relT = state.relT  // relF[qf, qt, kf], relT[qf, qt, kt]
+        for qf in 0 ..< qF {  // the qT queries of row qf against Rf[qf, :, :]
+            gemmTransposedB(out: relF + qf * qT * kF, ldOut: kF, a: q + qf * qT * d, lda: d,
+                            b: relPosF + qf * kF * hd, ldb: hd, m: qT, n: kF, k: hd)
+        }
+        for qt in 0 ..< qT {  // the qF queries of column qt against Rt[qt, :, :]
+            gemmTransposedB(out: relT + qt * kT, ldOut: qT * kT, a: q + qt * d, lda: qT * d,
+                            b: relPosT + qt * kT * hd, ldb: hd, m: qF, n: kT, k: hd)
+        }
+        for query in 0 ..< qF * qT {
+            let row = scores + query * kF * kT, rf = relF + query * kF, rt = relT + query * kT
+            for kf in 0 ..< kF {
+                let bias = rf[kf], cells = row + kf * kT
+                for kt in 0 ..< kT { cells[kt] += bias + rt[kt] }
+            }
+        }
+    }
+}

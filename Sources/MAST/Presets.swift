@@ -1,0 +1,55 @@
+/// The shipped architectures. `training/mast_tagger/architectures.json` holds the same table for
+/// the PyTorch side; `PresetTests` fails if the two drift apart.
+extension ArchitectureConfig {
+    public static let presets: [String: ArchitectureConfig] = [
+        "ast": ast,
+        "mast-b": mastB,
+        "mast-s": mastS,
+        "mast-t": mastT,
+    ]
+
+    /// AST (Gong et al. 2021): ViT-B over 16×16 patches with stride 10 on both axes,
+    /// 128 mel × 1024 frames (10.24 s), 527 AudioSet classes.
+    public static let ast = ArchitectureConfig(
+        name: "ast", family: .ast, melBins: 128, frames: 1024, numClasses: 527,
+        patchKernel: [16, 16], patchStride: [10, 10], patchPadding: [0, 0], mlpRatio: 4,
+        depth: 12, dim: 768, heads: 12)
+
+    /// The paper's scale on AST's input. MViTv2-B depths and widths (2, 3, 16, 3 blocks of
+    /// 96…768), made cheaper the MAST way: the patch embedding strides time by 8, stage 3 pools
+    /// along time only (1-D) while stages 2 and 4 pool both axes (2-D).
+    public static let mastB = ArchitectureConfig(
+        name: "mast-b", family: .mast, melBins: 128, frames: 1024, numClasses: 527,
+        patchKernel: [7, 9], patchStride: [4, 8], patchPadding: [3, 4], mlpRatio: 4,
+        stages: [
+            .init(depth: 2, dim: 96, heads: 1, qStride: [1, 1]),
+            .init(depth: 3, dim: 192, heads: 2, qStride: [2, 2]),
+            .init(depth: 16, dim: 384, heads: 4, qStride: [1, 2]),
+            .init(depth: 3, dim: 768, heads: 8, qStride: [2, 2]),
+        ],
+        kvStride: [4, 4], poolKernel: [3, 3])
+
+    /// Streaming, 2 s windows (200 frames): stage 4 pools time only.
+    public static let mastS = ArchitectureConfig(
+        name: "mast-s", family: .mast, melBins: 128, frames: 200, numClasses: 527,
+        patchKernel: [7, 9], patchStride: [4, 8], patchPadding: [3, 4], mlpRatio: 4,
+        stages: [
+            .init(depth: 1, dim: 32, heads: 1, qStride: [1, 1]),
+            .init(depth: 2, dim: 64, heads: 2, qStride: [2, 2]),
+            .init(depth: 4, dim: 128, heads: 4, qStride: [2, 2]),
+            .init(depth: 2, dim: 256, heads: 8, qStride: [1, 2]),
+        ],
+        kvStride: [4, 4], poolKernel: [3, 3])
+
+    /// Streaming, 0.96 s windows (96 frames, YAMNet's patch length).
+    public static let mastT = ArchitectureConfig(
+        name: "mast-t", family: .mast, melBins: 128, frames: 96, numClasses: 527,
+        patchKernel: [7, 7], patchStride: [4, 4], patchPadding: [3, 3], mlpRatio: 4,
+        stages: [
+            .init(depth: 1, dim: 32, heads: 1, qStride: [1, 1]),
+            .init(depth: 2, dim: 64, heads: 2, qStride: [2, 2]),
+            .init(depth: 5, dim: 128, heads: 4, qStride: [2, 2]),
+            .init(depth: 2, dim: 256, heads: 8, qStride: [2, 2]),
+        ],
+        kvStride: [4, 4], poolKernel: [3, 3])
+}
