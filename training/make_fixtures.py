@@ -21,9 +21,9 @@ import math
 from pathlib import Path
 
 import torch
-import torchaudio
 from safetensors.torch import save_file
 
+from mast_tagger.frontend import torchaudio_fbank
 from mast_tagger.model import ArchConfig, StageConfig, build_model
 from mast_tagger.model_file import AST_FBANK, AUDIOSET_NORMALIZATION, load_model, placeholder_classes, save_model
 
@@ -58,9 +58,7 @@ def waveform(seconds_samples: int, seed: int = 0) -> torch.Tensor:
 
 
 def features(wave: torch.Tensor) -> torch.Tensor:
-    fb = torchaudio.compliance.kaldi.fbank(
-        (wave - wave.mean()).unsqueeze(0), htk_compat=True, sample_frequency=16000, use_energy=False,
-        window_type="hanning", num_mel_bins=128, dither=0.0, frame_shift=10)
+    fb = torch.from_numpy(torchaudio_fbank((wave - wave.mean()).numpy(), AST_FBANK))
     return (fb - AUDIOSET_NORMALIZATION["mean"]) / (2 * AUDIOSET_NORMALIZATION["std"])
 
 

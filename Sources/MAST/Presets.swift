@@ -29,21 +29,22 @@ extension ArchitectureConfig {
         ],
         kvStride: [4, 4], poolKernel: [3, 3])
 
-    /// Streaming, 2 s windows (200 frames): stage 4 pools time only.
+    /// Streaming, 2 s windows (200 frames) for the cost of a 1 s one: the patch embedding strides
+    /// time by 8 and stage 4 pools time only (1-D).
     public static let mastS = ArchitectureConfig(
         name: "mast-s", family: .mast, melBins: 128, frames: 200, numClasses: 527,
         patchKernel: [7, 9], patchStride: [4, 8], patchPadding: [3, 4], mlpRatio: 4,
         stages: [
             .init(depth: 1, dim: 32, heads: 1, qStride: [1, 1]),
             .init(depth: 2, dim: 64, heads: 2, qStride: [2, 2]),
-            .init(depth: 4, dim: 128, heads: 4, qStride: [2, 2]),
+            .init(depth: 3, dim: 128, heads: 4, qStride: [2, 2]),
             .init(depth: 2, dim: 256, heads: 8, qStride: [1, 2]),
         ],
         kvStride: [4, 4], poolKernel: [3, 3])
 
-    /// Streaming, 0.96 s windows (96 frames, YAMNet's patch length).
+    /// Streaming, 1 s windows (100 frames), pooling both axes in every stage.
     public static let mastT = ArchitectureConfig(
-        name: "mast-t", family: .mast, melBins: 128, frames: 96, numClasses: 527,
+        name: "mast-t", family: .mast, melBins: 128, frames: 100, numClasses: 527,
         patchKernel: [7, 7], patchStride: [4, 4], patchPadding: [3, 3], mlpRatio: 4,
         stages: [
             .init(depth: 1, dim: 32, heads: 1, qStride: [1, 1]),

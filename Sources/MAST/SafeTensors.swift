@@ -117,11 +117,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return Entry(dtype: dtype, shape: shape, begin: begin, end: end)
     }
 
-    /// A view of one tensor inside the mapping (valid while `self` lives).
+    /// A view of one tensor inside the mapping; it keeps the mapping alive.
     public func tensor(_ name: String) throws -> TensorView {
         guard let entry = entries[name] else { throw ModelFileError.missingTensor(path: path, key: name, expectedShape: nil) }
         let bytes = UnsafeRawBufferPointer(rebasing: mapping[(dataStart + entry.begin) ..< (dataStart + entry.end)])
-        return TensorView(name: name, dtype: entry.dtype, shape: entry.shape, bytes: bytes)
+        return TensorView(name: name, dtype: entry.dtype, shape: entry.shape, bytes: bytes, file: self)
     }
 
     public struct TensorView {
@@ -129,6 +129,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
         public let dtype: DType
         public let shape: [Int]
         public let bytes: UnsafeRawBufferPointer
+        /// Holds the mapping that `bytes` points into.
+        let file: SafeTensorsFile
 
         public var count: Int { shape.reduce(1, *) }
 

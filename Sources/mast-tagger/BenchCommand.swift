@@ -1,0 +1,119 @@
+import ArgumentParser
+import COpenBLAS
+import Foundation
+import MAST
+
+/// Milliseconds per window and achieved GFLOP/s, beside the sgemm GFLOP/s this machine reaches
+/// on large square matrices (measured in the same run, so the fraction is like for like).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time one window's forward pass per architecture (a benchmark, not a test).")
+
+    @OptionGroup var selection: ModelSelection
+
+    @Option(help: "A safetensors file whose `features` tensor [frames, mel] is the input (default: seeded noise).")
+    var input: String?
+
+    @Option(help: "OpenBLAS threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Timed forward passes per architecture (after two warm-up passes); the median is reported.")
+    var iterations: Int = 10
+
+    @Option(help: "Size of the square sgemm that measures the machine's reference GFLOP/s (0 skips it).")
+    var sgemmSize: Int = 2048
+
+    @Flag(help: "One JSON object per architecture, one per line.")
+    var json = false
+
+    func validate() throws {
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+        guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
+        if input != nil && selection.model == nil && selection.architecture == nil {
+            throw ValidationError("--input needs --model or --arch")
+        }
+    }
+
+    func run() throws {
+        openblas_set_num_threads(Int32(threads))
+        let peak = sgemmSize > 0 ? sgemmGFLOPS(size: sgemmSize) : nil
+        if !json, let peak { print(String(format: "sgemm %d×%d: %.1f GFLOP/s on %d thread(s)", sgemmSize, sgemmSize, peak, threads)) }
+
+        let models: [Model]
+        if let path = selection.model {
+            models = [try Model(path: path)]
+        } else {
+            let names = selection.architecture.map { [$0] } ?? ArchitectureConfig.presets.keys.sorted()
+            models = try names.map { try Model(randomWeights: selection.preset($0)) }
+        }
+        for model in models {
+            let features = try inputFeatures(for: model.config)
+            let times = try timeForward(model, features: features)
+            let median = times.sorted()[times.count / 2]
+            let macs = ModelCost(config: model.config).macs
+            let gflops = 2 * Double(macs) / median / 1e9
+            if json {
+                var object: [String: Any] = [
+                    "arch": model.config.name, "ms_per_window": median * 1000, "gflops": gflops, "macs": macs,
+                    "threads": threads, "iterations": iterations, "frames": model.config.frames, "weights": model.source,
+                    "ms_min": times.min()! * 1000, "ms_max": times.max()! * 1000,
+                ]
+                if let peak {
+                    object["sgemm_gflops"] = peak
+                    object["fraction_of_sgemm"] = gflops / peak
+                }
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                let fraction = peak.map { String(format: " (%.0f%% of sgemm)", 100 * gflops / $0) } ?? ""
+                print(String(format: "%-8@ %9.2f ms/window (min %.2f, max %.2f)  %7.1f GFLOP/s%@  %.3f GMACs",
+                             model.config.name, median * 1000, times.min()! * 1000, times.max()! * 1000, gflops, fraction,
+                             Double(macs) / 1e9))
+            }
+        }
+    }
+
+    private func inputFeatures(for config: ArchitectureConfig) throws -> [Float] {
+        let count = config.frames * config.melBins
+        guard let input else {
+            var generator = SplitMix64(seed: 7)
+            return (0 ..< count).map { _ in generator.nextUniform() }
+        }
+        let tensor = try SafeTensorsFile(path: input).tensor("features")
+        guard tensor.shape == [config.frames, config.melBins] else {
+            throw ValidationError("\(input): features has shape \(tensor.shape), the model needs [\(config.frames), \(config.melBins)]")
+        }
+        return tensor.floats()
+    }
+
+    private func timeForward(_ model: Model, features: [Float]) throws -> [Double] {
+        var logits = [Float](repeating: 0, count: model.config.numClasses)
+        return features.withUnsafeBufferPointer { input in
+            logits.withUnsafeMutableBufferPointer { output in
+                for _ in 0 ..< 2 { model.classify(features: input, logits: output) }
+                return (0 ..< iterations).map { _ in
+                    seconds { model.classify(features: input, logits: output) }
+                }
+            }
+        }
+    }
+}
+
+/// Wall-clock seconds `body` takes.
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Median GFLOP/s of `size`×`size` sgemm, the ceiling a well-blocked network could approach.
+func sgemmGFLOPS(size: Int) -> Double {
+    let a = [Float](repeating: 0.5, count: size * size), b = a
+    var c = [Float](repeating: 0, count: size * size)
+    let n = Int32(size)
+    let times = (0 ..< 5).map { _ in
+        seconds { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, &c, n) }
+    }
+    return 2 * pow(Double(size), 3) / times.sorted()[2] / 1e9
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct MastTagger: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mast-tagger",
+        abstract: "Always-on audio event tagger built on the Multiscale Audio Spectrogram Transformer.",
+        subcommands: [InfoCommand.self, BenchCommand.self])
+}
