@@ -94,11 +94,13 @@ struct ViTBlock {
         let hd = dim / heads, scale = 1 / Float(hd).squareRoot()
         layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: tokens, dim: dim, eps: normEpsilon)
         linear(out: state.qkv, inp: state.xNorm, weight: qkvWeight, bias: qkvBias, rows: tokens, inDim: dim, outDim: 3 * dim)
-        for h in 0 ..< heads {
-            let q = state.qkv + h * hd
-            attentionHead(out: state.attended + h * hd, outStride: dim, q: q, qStride: 3 * dim,
-                          k: q + dim, kStride: 3 * dim, v: q + 2 * dim, vStride: 3 * dim, scores: state.scores,
-                          queries: tokens, keys: tokens, headDim: hd, scale: scale, accumulate: false)
+        parallelChunks(heads, costPerItem: 2 * tokens * tokens * hd) { worker, range in
+            for h in range {
+                let q = state.qkv + h * hd
+                attentionHead(out: state.attended + h * hd, outStride: dim, q: q, qStride: 3 * dim,
+                              k: q + dim, kStride: 3 * dim, v: q + 2 * dim, vStride: 3 * dim, scores: state.scores[worker],
+                              queries: tokens, keys: tokens, headDim: hd, scale: scale, accumulate: false)
+            }
         }
         linear(out: x, inp: state.attended, weight: projWeight, bias: projBias, rows: tokens, inDim: dim, outDim: dim, accumulate: true)
         layerNorm(out: state.xNorm, inp: x, weight: norm2Weight, bias: norm2Bias, rows: tokens, dim: dim, eps: normEpsilon)
@@ -112,7 +114,7 @@ final class ASTRunState {
     let xNorm: UnsafeMutablePointer<Float>    // (tokens, dim)
     let qkv: UnsafeMutablePointer<Float>      // (tokens, 3·dim)
     let attended: UnsafeMutablePointer<Float> // (tokens, dim)
-    let scores: UnsafeMutablePointer<Float>   // one head: (tokens, tokens)
+    let scores: [UnsafeMutablePointer<Float>] // one head per worker: (tokens, tokens)
     let hidden: UnsafeMutablePointer<Float>   // (tokens, mlpRatio·dim)
     let columns: UnsafeMutablePointer<Float>  // patch im2col: (patches, kF·kT)
     let embedding: UnsafeMutableBufferPointer<Float> // (dim)
@@ -123,7 +125,7 @@ final class ASTRunState {
         let arena = ScratchArena(), make = arena.make
         self.arena = arena
         x = make(tokens * dim); xNorm = make(tokens * dim); qkv = make(tokens * 3 * dim)
-        attended = make(tokens * dim); scores = make(tokens * tokens)
+        attended = make(tokens * dim); scores = (0 ..< parallelism).map { _ in make(tokens * tokens) }
         hidden = make(tokens * config.mlpRatio * dim)
         columns = make(patches * config.patchKernel[0] * config.patchKernel[1])
         embedding = UnsafeMutableBufferPointer(start: make(dim), count: dim)

@@ -66,8 +66,7 @@ final class MASTRunState {
     let q: UnsafeMutablePointer<Float>        // pooled queries: (gridQ, dimOut)
     let k, v: UnsafeMutablePointer<Float>     // pooled keys and values: (gridKV, dimOut)
     let attended: UnsafeMutablePointer<Float> // attn·v + q, all heads: (gridQ, dimOut)
-    let scores: UnsafeMutablePointer<Float>   // one head's attention: (gridQ, gridKV)
-    let relF, relT: UnsafeMutablePointer<Float> // (gridQ, kvF) and (gridQ, kvT)
+    let attention: [AttentionScratch]         // one per worker
     let hidden: UnsafeMutablePointer<Float>   // MLP hidden: (gridQ, mlpRatio·dimOut)
     let columns: UnsafeMutablePointer<Float>  // patch im2col: (patch tokens, kF·kT)
     let embedding: UnsafeMutableBufferPointer<Float> // (dimLast)
@@ -86,9 +85,11 @@ final class MASTRunState {
         k = make(largest { $0.gridKV.count * $0.dimOut })
         v = make(largest { $0.gridKV.count * $0.dimOut })
         attended = make(largest { $0.gridQ.count * $0.dimOut })
-        scores = make(largest { $0.gridQ.count * $0.gridKV.count })
-        relF = make(largest { $0.gridQ.count * $0.gridKV.f })
-        relT = make(largest { $0.gridQ.count * $0.gridKV.t })
+        attention = (0 ..< parallelism).map { _ in
+            AttentionScratch(scores: make(largest { $0.gridQ.count * $0.gridKV.count }),
+                             relF: make(largest { $0.gridQ.count * $0.gridKV.f }),
+                             relT: make(largest { $0.gridQ.count * $0.gridKV.t }))
+        }
         hidden = make(largest { $0.gridQ.count * config.mlpRatio * $0.dimOut })
         columns = make(patch * config.patchKernel[0] * config.patchKernel[1])
         embedding = UnsafeMutableBufferPointer(start: make(config.embeddingDim), count: config.embeddingDim)
@@ -102,4 +103,10 @@ func meanOverRows(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, r
         for r in 0 ..< rows { sum += Double(inp[r * dim + c]) }
         out[c] = Float(sum / Double(rows))
     }
+}
+
+/// One worker's buffers for attention over a band of queries.
+struct AttentionScratch {
+    let scores: UnsafeMutablePointer<Float>   // (band queries, gridKV)
+    let relF, relT: UnsafeMutablePointer<Float> // (band queries, kvF) and (band queries, kvT)
 }

@@ -9,7 +9,7 @@ struct PoolingAttention {
     let qkvWeight: UnsafePointer<Float>    // blocks.{i}.attn.qkv.weight (3·dimOut, dimIn)
     let qkvBias: UnsafePointer<Float>      // blocks.{i}.attn.qkv.bias (3·dimOut)
     /// q, k, v in that order: depthwise filters shared by all heads and their LayerNorms.
-    let poolWeight: [UnsafePointer<Float>] // blocks.{i}.attn.pool_{q,k,v}.weight (hd, 1, kF, kT)
+    let poolWeight: [UnsafePointer<Float>] // blocks.{i}.attn.pool_{q,k,v}.weight (hd, 1, kF, kT), stored (kF·kT, hd)
     let normWeight: [UnsafePointer<Float>] // blocks.{i}.attn.norm_{q,k,v}.weight (hd)
     let normBias: [UnsafePointer<Float>]   // blocks.{i}.attn.norm_{q,k,v}.bias (hd)
     /// Relative-position tables gathered at load time for every (query, key) pair on one axis:
@@ -27,7 +27,11 @@ struct PoolingAttention {
         qkvBias = try loader.take("\(prefix).qkv.bias", [3 * d])
         var pools: [UnsafePointer<Float>] = [], weights: [UnsafePointer<Float>] = [], biases: [UnsafePointer<Float>] = []
         for name in ["q", "k", "v"] {
-            pools.append(try loader.take("\(prefix).pool_\(name).weight", [hd, 1, kernel[0], kernel[1]]))
+            let taps = kernel[0] * kernel[1]
+            let pool = try loader.take("\(prefix).pool_\(name).weight", [hd, 1, kernel[0], kernel[1]])
+            let tapMajor = loader.allocate(taps * hd)
+            for c in 0 ..< hd { for tap in 0 ..< taps { tapMajor[tap * hd + c] = pool[c * taps + tap] } }
+            pools.append(UnsafePointer(tapMajor.baseAddress!))
             weights.append(try loader.take("\(prefix).norm_\(name).weight", [hd]))
             biases.append(try loader.take("\(prefix).norm_\(name).bias", [hd]))
         }
@@ -76,37 +80,46 @@ struct PoolingAttention {
 
         // Residual pooling: every head's output starts from its pooled query.
         state.attended.update(from: state.q, count: nq * d)
-        let scale = 1 / Float(hd).squareRoot()
-        for h in 0 ..< p.heads {
-            attentionHead(out: state.attended + h * hd, outStride: d, q: state.q + h * hd, qStride: d,
-                          k: state.k + h * hd, kStride: d, v: state.v + h * hd, vStride: d,
-                          scores: state.scores, queries: nq, keys: nk, headDim: hd, scale: scale,
-                          accumulate: true) { scores in
-                addRelativePosition(scores: scores, q: state.q + h * hd, state: state)
+        // Work items: each head, with its query rows cut into bands of whole frequency rows when
+        // there are fewer heads than workers (stage 1 of mast-b has one head and 4096 queries).
+        let bands = min(max(parallelism / p.heads, 1), p.gridQ.f)
+        parallelChunks(p.heads * bands, costPerItem: 2 * nq * nk * hd / bands) { worker, items in
+            for item in items {
+                let head = item / bands, band = item % bands
+                let rows = (p.gridQ.f * band / bands) ..< (p.gridQ.f * (band + 1) / bands)
+                attendBand(head: head, frequencyRows: rows, scratch: state.attention[worker], state: state)
             }
         }
         linear(out: out, inp: state.attended, weight: projWeight, bias: projBias, rows: nq, inDim: d, outDim: d, accumulate: true)
     }
 
-    /// `scores[(qf, qt), (kf, kt)] += q·Rf[qf, kf] + q·Rt[qt, kt]` for one head whose queries
-    /// start at `q` (row stride dimOut). Both products are small sgemms, one per grid row/column.
-    private func addRelativePosition(scores: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, state: MASTRunState) {
+    /// One head's attention for the queries in grid rows `frequencyRows`, with
+    /// `scores[(qf, qt), (kf, kt)] += q·Rf[qf, kf] + q·Rt[qt, kt]` before the softmax. Both
+    /// position products are small sgemms, one per query grid row / column.
+    private func attendBand(head: Int, frequencyRows: Range<Int>, scratch: AttentionScratch, state: MASTRunState) {
         let p = plan, d = p.dimOut, hd = p.headDim
-        let qF = p.gridQ.f, qT = p.gridQ.t, kF = p.gridKV.f, kT = p.gridKV.t
-        let relF = state.relF, relT = state.relT  // relF[qf, qt, kf], relT[qf, qt, kt]
-        for qf in 0 ..< qF {  // the qT queries of row qf against Rf[qf, :, :]
-            gemmTransposedB(out: relF + qf * qT * kF, ldOut: kF, a: q + qf * qT * d, lda: d,
-                            b: relPosF + qf * kF * hd, ldb: hd, m: qT, n: kF, k: hd)
-        }
-        for qt in 0 ..< qT {  // the qF queries of column qt against Rt[qt, :, :]
-            gemmTransposedB(out: relT + qt * kT, ldOut: qT * kT, a: q + qt * d, lda: qT * d,
-                            b: relPosT + qt * kT * hd, ldb: hd, m: qF, n: kT, k: hd)
-        }
-        for query in 0 ..< qF * qT {
-            let row = scores + query * kF * kT, rf = relF + query * kF, rt = relT + query * kT
-            for kf in 0 ..< kF {
-                let bias = rf[kf], cells = row + kf * kT
-                for kt in 0 ..< kT { cells[kt] += bias + rt[kt] }
+        let qT = p.gridQ.t, kF = p.gridKV.f, kT = p.gridKV.t
+        let firstQuery = frequencyRows.lowerBound * qT, queries = frequencyRows.count * qT
+        let q = state.q + firstQuery * d + head * hd
+        let relF = scratch.relF, relT = scratch.relT  // [band rows, qT, kF] and [band rows, qT, kT]
+        attentionHead(out: state.attended + firstQuery * d + head * hd, outStride: d, q: q, qStride: d,
+                      k: state.k + head * hd, kStride: d, v: state.v + head * hd, vStride: d,
+                      scores: scratch.scores, queries: queries, keys: kF * kT, headDim: hd,
+                      scale: 1 / Float(hd).squareRoot(), accumulate: true) { scores in
+            for (row, qf) in frequencyRows.enumerated() {  // the qT queries of row qf against Rf[qf, :, :]
+                gemmTransposedB(out: relF + row * qT * kF, ldOut: kF, a: q + row * qT * d, lda: d,
+                                b: relPosF + qf * kF * hd, ldb: hd, m: qT, n: kF, k: hd)
+            }
+            for qt in 0 ..< qT {  // the band's queries of column qt against Rt[qt, :, :]
+                gemmTransposedB(out: relT + qt * kT, ldOut: qT * kT, a: q + qt * d, lda: qT * d,
+                                b: relPosT + qt * kT * hd, ldb: hd, m: frequencyRows.count, n: kT, k: hd)
+            }
+            for query in 0 ..< queries {
+                let row = scores + query * kF * kT, rf = relF + query * kF, rt = relT + query * kT
+                for kf in 0 ..< kF {
+                    let bias = rf[kf], cells = row + kf * kT
+                    for kt in 0 ..< kT { cells[kt] += bias + rt[kt] }
+                }
             }
         }
     }

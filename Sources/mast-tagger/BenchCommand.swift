@@ -36,8 +36,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        openblas_set_num_threads(Int32(threads))
-        let peak = sgemmSize > 0 ? sgemmGFLOPS(size: sgemmSize) : nil
+        Engine.setThreadCount(threads)
+        let peak = sgemmSize > 0 ? sgemmGFLOPS(size: sgemmSize, threads: threads) : nil
         if !json, let peak { print(String(format: "sgemm %d×%d: %.1f GFLOP/s on %d thread(s)", sgemmSize, sgemmSize, peak, threads)) }
 
         let models: [Model]
@@ -107,8 +107,11 @@ func seconds(_ body: () -> Void) -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-/// Median GFLOP/s of `size`×`size` sgemm, the ceiling a well-blocked network could approach.
-func sgemmGFLOPS(size: Int) -> Double {
+/// Median GFLOP/s of `size`×`size` sgemm with OpenBLAS's own `threads` threads: the ceiling a
+/// network's matrix products could approach on this machine.
+func sgemmGFLOPS(size: Int, threads: Int) -> Double {
+    openblas_set_num_threads(Int32(threads))
+    defer { openblas_set_num_threads(1) }  // the engine's setting (Engine.setThreadCount)
     let a = [Float](repeating: 0.5, count: size * size), b = a
     var c = [Float](repeating: 0, count: size * size)
     let n = Int32(size)

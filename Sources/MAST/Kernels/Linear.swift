@@ -13,7 +13,8 @@ func gemmTransposedB(
                 1, a, Int32(lda), b, Int32(ldb), accumulate ? 1 : 0, out, Int32(ldOut))
 }
 
-/// `out[rows, outDim] (=|+=) inp[rows, inDim] · weight[outDim, inDim]ᵀ + bias[outDim]`.
+/// `out[rows, outDim] (=|+=) inp[rows, inDim] · weight[outDim, inDim]ᵀ + bias[outDim]`,
+/// split by rows over the workers.
 ///
 /// With `accumulate` the product is added to what `out` holds, which is how residual
 /// connections are fused into the matrix product.
@@ -22,9 +23,12 @@ func linear(
     out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, rows: Int, inDim: Int, outDim: Int, accumulate: Bool = false
 ) {
-    gemmTransposedB(out: out, ldOut: outDim, a: inp, lda: inDim, b: weight, ldb: inDim,
-                    m: rows, n: outDim, k: inDim, accumulate: accumulate)
-    if let bias { addBias(out, bias, rows: rows, dim: outDim) }
+    parallelChunks(rows, costPerItem: inDim * outDim) { _, range in
+        let first = range.lowerBound
+        gemmTransposedB(out: out + first * outDim, ldOut: outDim, a: inp + first * inDim, lda: inDim,
+                        b: weight, ldb: inDim, m: range.count, n: outDim, k: inDim, accumulate: accumulate)
+        if let bias { addBias(out + first * outDim, bias, rows: range.count, dim: outDim) }
+    }
 }
 
 /// `x[r, :] += bias` for every row.

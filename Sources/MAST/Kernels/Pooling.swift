@@ -1,14 +1,16 @@
 /// Token pooling on a (frequency × time) grid, channels last: token `i` of the grid holds its
 /// `channels` values at `inp[i * inStride ..< i * inStride + channels]`.
 
-/// Depthwise 2-D convolution without bias whose `weight[headDim, kF, kT]` is shared by every head:
-/// channel `c` uses filter `c % headDim` (MViTv2 pools each head's q, k or v with one conv).
+/// Depthwise 2-D convolution without bias whose filters are shared by every head: channel `c`
+/// uses filter `c % headDim` (MViTv2 pools each head's q, k or v with one conv). `weight` is
+/// tap-major, `[kF · kT, headDim]` (transposed from PyTorch's `[headDim, 1, kF, kT]` at load), so
+/// the innermost loop runs over contiguous channels of both input and filter.
 /// Out-of-grid taps read zero. `out` is dense: `out[gridOut.count, channels]`.
 func depthwiseConvPool(
     out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, inStride: Int, weight: UnsafePointer<Float>,
     channels: Int, headDim: Int, gridIn: Grid, gridOut: Grid, kernel: [Int], stride: [Int], padding: [Int]
 ) {
-    let kF = kernel[0], kT = kernel[1], taps = kF * kT
+    let kF = kernel[0], kT = kernel[1]
     out.update(repeating: 0, count: gridOut.count * channels)
     for of in 0 ..< gridOut.f {
         for ot in 0 ..< gridOut.t {
@@ -20,11 +22,10 @@ func depthwiseConvPool(
                     let t = ot * stride[1] - padding[1] + j
                     guard t >= 0, t < gridIn.t else { continue }
                     let x = inp + (f * gridIn.t + t) * inStride
-                    let tap = i * kT + j
+                    let w = weight + (i * kT + j) * headDim
                     var c = 0
-                    while c < channels {
-                        // One head's channels at a time: filter index runs 0..<headDim.
-                        for h in 0 ..< headDim { y[c + h] += x[c + h] * weight[h * taps + tap] }
+                    while c < channels {  // one head's channels at a time
+                        for h in 0 ..< headDim { y[c + h] += x[c + h] * w[h] }
                         c += headDim
                     }
                 }

@@ -1,0 +1,34 @@
+import Dispatch
+
+/// The engine's own threading. OpenBLAS runs single-threaded and the engine splits every large
+/// operation (matrix products by rows, attention by head and query rows, element-wise kernels by
+/// rows) over `parallelism` workers. With OpenBLAS's own threads, its idle threads spin-yield
+/// while the element-wise kernels run and steal the cores those kernels need (measured: 15% of
+/// mast-b's time in sched_yield); see BENCHMARKS.md.
+nonisolated(unsafe) var parallelism = 1
+
+/// Work below this many multiply-accumulates or element operations runs on the calling thread:
+/// waking another thread costs 10–20 µs, about a million multiply-accumulates.
+let minimumParallelWork = 1 << 20
+
+/// Runs `body(worker, range)` over `0..<count` split into one contiguous range per worker,
+/// or on the calling thread as worker 0 when `count × costPerItem` is small.
+@inline(__always)
+func parallelChunks(_ count: Int, costPerItem: Int, _ body: (_ worker: Int, _ range: Range<Int>) -> Void) {
+    let chunks = count * costPerItem >= minimumParallelWork ? min(parallelism, count) : 1
+    if chunks <= 1 {
+        body(0, 0 ..< count)
+        return
+    }
+    // Each chunk touches a disjoint range, so sharing the closure across threads is safe.
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(value: body)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            shared.value(chunk, (count * chunk / chunks) ..< (count * (chunk + 1) / chunks))
+        }
+    }
+}
+
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}

@@ -1,0 +1,78 @@
+/// `e^x` to within 2 ulp, written so that loops over it auto-vectorise (glibc's `expf` is a
+/// call per element and dominated softmax: 212M of them per AST window).
+/// Cephes' method: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r, 2^n by
+/// building the float's exponent bits. Inputs are clamped to the range where e^x is a normal float.
+@inline(__always)
+func fastExp(_ value: Float) -> Float {
+    let x = value < -87.3 ? -87.3 : (value > 88.7 ? 88.7 : value)
+    let shifted = x * 1.442695040888963 + 12_582_912  // 1.5·2^23: the add rounds n = x·log2(e) to an integer
+    let n = shifted - 12_582_912
+    let r = x - n * 0.693359375 + n * 2.12194440e-4  // ln 2 split in two for an exact n·ln2
+    var p: Float = 1.9875691500e-4
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    p = p * r * r + r + 1
+    let exponent = UInt32(bitPattern: Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000 &+ 127) &<< 23
+    return p * Float(bitPattern: exponent)
+}
+
+/// The error function to within 1.5e-7 absolute (Abramowitz & Stegun 7.1.26), vectorisable.
+@inline(__always)
+func fastErf(_ x: Float) -> Float {
+    let a = abs(x)
+    let t = 1 / (1 + 0.3275911 * a)
+    var p: Float = 1.061405429
+    p = p * t - 1.453152027
+    p = p * t + 1.421413741
+    p = p * t - 0.284496736
+    p = p * t + 0.254829592
+    let y = 1 - p * t * fastExp(-a * a)
+    return x < 0 ? -y : y
+}
+
+/// Σ x[i], accumulated in eight lanes so the loop vectorises.
+@inline(__always)
+func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count {
+        lanes += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < count { total += x[i]; i += 1 }
+    return total
+}
+
+/// Σ (x[i] − center)², accumulated in eight lanes.
+@inline(__always)
+func sumOfSquares(_ x: UnsafePointer<Float>, count: Int, center: Float) -> Float {
+    var lanes = SIMD8<Float>()
+    let c = SIMD8<Float>(repeating: center)
+    var i = 0
+    while i + 8 <= count {
+        let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - c
+        lanes += d * d
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < count { let d = x[i] - center; total += d * d; i += 1 }
+    return total
+}
+
+/// max x[i], in eight lanes.
+@inline(__always)
+func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count {
+        lanes = pointwiseMax(lanes, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        i += 8
+    }
+    var peak = lanes.max()
+    while i < count { peak = max(peak, x[i]); i += 1 }
+    return peak
+}
