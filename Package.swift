@@ -27,13 +27,18 @@ let package = Package(
         // Kaldi-compatible log-mel filterbank on FFTW, computed incrementally.
         .target(name: "Features", dependencies: ["CFFTW"]),
 
+        // The streaming pipeline after capture: windows, inference worker, event decoder, records, sinks.
+        .target(name: "Tagger", dependencies: ["MAST", "Features"]),
+
         .executableTarget(name: "mast-tagger", dependencies: [
+            "Tagger",
             "MAST", "Features",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "MASTTests", dependencies: ["MAST", "Features"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TaggerTests", dependencies: ["Tagger"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MAST"],
                     resources: [.copy("Fixtures")]),
     ]

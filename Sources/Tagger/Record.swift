@@ -1,0 +1,64 @@
+import Foundation
+
+/// One output line. Field names and meanings are the stable interface documented in README.md
+/// ("Records"); add fields, never rename or remove them.
+///
+/// Times: `start`/`end` are seconds from the start of the stream, exact to the sample
+/// (sample index / sample rate); `time` is the UTC wall clock when the record was made.
+public enum Record: Equatable, Sendable {
+    /// A class turned on: written as soon as the decoder decides, before the event ends.
+    case onset(Onset)
+    /// A class turned off (or the stream ended while it was on): the whole event.
+    case event(Event)
+    /// The top classes of one window, for "what is it hearing?".
+    case tags(Tags)
+    /// The classes with the highest window score over a whole file (`tag --top-k`).
+    case summary(Summary)
+
+    public struct Label: Codable, Equatable, Sendable {
+        public var label: String
+        public var id: String
+        public var score: Float
+        public init(label: String, id: String, score: Float) { self.label = label; self.id = id; self.score = score }
+    }
+
+    public struct Onset: Codable, Equatable, Sendable {
+        public var type = "onset"
+        public var label: String
+        public var id: String
+        public var start: Double
+        public var time: Date
+        public var score: Float
+        public init(label: String, id: String, start: Double, time: Date, score: Float) {
+            self.label = label; self.id = id; self.start = start; self.time = time; self.score = score
+        }
+    }
+
+    public struct Event: Codable, Equatable, Sendable {
+        public var type = "event"
+        public var label: String
+        public var id: String
+        public var start: Double
+        public var end: Double
+        public var time: Date
+        public var peak: Float
+        public init(label: String, id: String, start: Double, end: Double, time: Date, peak: Float) {
+            self.label = label; self.id = id; self.start = start; self.end = end; self.time = time; self.peak = peak
+        }
+    }
+
+    public struct Tags: Codable, Equatable, Sendable {
+        public var type = "tags"
+        public var start: Double
+        public var end: Double
+        public var labels: [Label]
+        public init(start: Double, end: Double, labels: [Label]) { self.start = start; self.end = end; self.labels = labels }
+    }
+
+    public struct Summary: Codable, Equatable, Sendable {
+        public var type = "summary"
+        public var file: String
+        public var labels: [Label]
+        public init(file: String, labels: [Label]) { self.file = file; self.labels = labels }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// How records are written: one JSON object per line, or a line of text for people and grep.
+public enum OutputFormat: String, Codable, Sendable, CaseIterable {
+    case jsonl, text
+}
+
+/// Turns records into lines (without the trailing newline).
+public struct RecordEncoder: Sendable {
+    public let format: OutputFormat
+
+    public init(format: OutputFormat) { self.format = format }
+
+    public func line(_ record: Record) -> String {
+        switch format {
+        case .jsonl: return json(record)
+        case .text: return text(record)
+        }
+    }
+
+    private func json(_ record: Record) -> String {
+        let encoder = JSONEncoder()
+        // Sorted keys make every line of a kind byte-for-byte predictable; unescaped slashes keep
+        // AudioSet ids ("/m/09x0r") greppable.
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Self.timestamp(date))
+        }
+        let data: Data
+        switch record {
+        case .onset(let onset): data = try! encoder.encode(onset)
+        case .event(let event): data = try! encoder.encode(event)
+        case .tags(let tags): data = try! encoder.encode(tags)
+        case .summary(let summary): data = try! encoder.encode(summary)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `2026-11-24T19:25:00.123Z onset Speech (/m/09x0r) start=12.340 score=0.87`
+    private func text(_ record: Record) -> String {
+        func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
+        func score(_ value: Float) -> String { String(format: "%.2f", value) }
+        func labels(_ labels: [Record.Label]) -> String {
+            labels.map { "\($0.label) \(score($0.score))" }.joined(separator: ", ")
+        }
+        switch record {
+        case .onset(let o):
+            return "\(Self.timestamp(o.time)) onset \(o.label) (\(o.id)) start=\(seconds(o.start)) score=\(score(o.score))"
+        case .event(let e):
+            return "\(Self.timestamp(e.time)) event \(e.label) (\(e.id)) start=\(seconds(e.start)) end=\(seconds(e.end)) "
+                + "duration=\(seconds(e.end - e.start)) peak=\(score(e.peak))"
+        case .tags(let t):
+            return "tags \(seconds(t.start))-\(seconds(t.end)) \(labels(t.labels))"
+        case .summary(let s):
+            return "summary \(s.file): \(labels(s.labels))"
+        }
+    }
+
+    /// UTC ISO 8601 with milliseconds.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}

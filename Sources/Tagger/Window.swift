@@ -1,0 +1,12 @@
+/// One model input: `frames × melBins` normalised log-mel features (time-major), and where it
+/// lies in the stream. Immutable once made; the scheduler hands it to the inference worker.
+public struct Window: Sendable {
+    /// [frames × melBins]
+    public let features: [Float]
+    /// First sample of the window's first frame, counted from the start of the stream.
+    public let startSample: Int
+    /// One past the last sample of the window's last frame.
+    public let endSample: Int
+    /// Frames at the end that are padding (a file shorter than one window), not audio.
+    public let paddedFrames: Int
+}
