@@ -1,3 +1,4 @@
+import Features
 import Foundation
 
 /// Called with each intermediate activation of a forward pass (name, values, shape), for parity
@@ -30,8 +31,8 @@ public final class Model: @unchecked Sendable {
     public static let format = "mast-tagger/1"
 
     public let config: ArchitectureConfig
-    /// The Kaldi fbank options as JSON (decoded by the Features module's `FbankOptions`).
-    public let fbankJSON: Data
+    /// The front end the network was trained on.
+    public let fbank: FbankOptions
     public let normalization: FeatureNormalization
     public let classes: [ClassLabel]
     /// Where the weights came from: a file path, or "random(seed)".
@@ -41,12 +42,12 @@ public final class Model: @unchecked Sendable {
     /// Loads and validates a model file; every failure names the file and the key or field.
     public init(path: String) throws {
         let file = try SafeTensorsFile(path: path)
-        func field<T: Decodable>(_ name: String, _ type: T.Type) throws -> T {
+        func field<T: Decodable>(_ name: String, _ type: T.Type, decoder: JSONDecoder = Self.decoder) throws -> T {
             guard let text = file.metadata[name] else {
                 throw ModelFileError.badMetadata(path: path, field: name, reason: "missing")
             }
             do {
-                return try Self.decoder.decode(T.self, from: Data(text.utf8))
+                return try decoder.decode(T.self, from: Data(text.utf8))
             } catch {
                 throw ModelFileError.badMetadata(path: path, field: name, reason: Self.describe(error))
             }
@@ -64,13 +65,18 @@ public final class Model: @unchecked Sendable {
             throw ModelFileError.badMetadata(path: path, field: "classes",
                                              reason: "\(classes.count) classes for \(config.numClasses) logits")
         }
-        guard let fbank = file.metadata["fbank"] else {
-            throw ModelFileError.badMetadata(path: path, field: "fbank", reason: "missing")
+        let fbank = try field("fbank", FbankOptions.self, decoder: JSONDecoder())
+        do { try fbank.validate() } catch {
+            throw ModelFileError.badMetadata(path: path, field: "fbank", reason: "\(error)")
+        }
+        guard fbank.numMelBins == config.melBins else {
+            throw ModelFileError.badMetadata(path: path, field: "fbank",
+                                             reason: "\(fbank.numMelBins) mel bins for a network that takes \(config.melBins)")
         }
         self.normalization = try field("normalization", FeatureNormalization.self)
         self.config = config
         self.classes = classes
-        self.fbankJSON = Data(fbank.utf8)
+        self.fbank = fbank
         self.source = path
         self.network = try Self.network(config, WeightLoader(file: file))
     }
@@ -81,7 +87,7 @@ public final class Model: @unchecked Sendable {
         self.config = config
         self.classes = (0 ..< config.numClasses).map { ClassLabel(name: "class \($0)", id: "/x/\($0)") }
         self.normalization = FeatureNormalization(mean: -4.2677393, std: 4.5689974)
-        self.fbankJSON = Data("{}".utf8)
+        self.fbank = FbankOptions(numMelBins: config.melBins)
         self.source = "random(\(seed))"
         self.network = try Self.network(config, WeightLoader(randomSeed: seed))
     }

@@ -26,6 +26,10 @@ public struct EventDecoderConfig: Codable, Equatable, Sendable {
             self.onsetThreshold = onsetThreshold
             self.offsetThreshold = offsetThreshold
         }
+
+        enum CodingKeys: String, CodingKey {
+            case onsetThreshold = "onset_threshold", offsetThreshold = "offset_threshold"
+        }
     }
 
     public var smoothing = Smoothing()
@@ -48,6 +52,12 @@ public struct EventDecoderConfig: Codable, Equatable, Sendable {
     public var groups: [String: [String]] = [:]
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case smoothing, classes, include, exclude, groups
+        case onsetThreshold = "onset_threshold", offsetThreshold = "offset_threshold"
+        case minDuration = "min_duration", mergeGap = "merge_gap"
+    }
 
     public struct Invalid: Error, CustomStringConvertible {
         public let key: String

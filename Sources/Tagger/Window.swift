@@ -5,8 +5,6 @@ public struct Window: Sendable {
     public let features: [Float]
     /// First sample of the window's first frame, counted from the start of the stream.
     public let startSample: Int
-    /// One past the last sample of the window's last frame.
+    /// One past the last sample of the window's last frame (of real audio, for a short segment).
     public let endSample: Int
-    /// Frames at the end that are padding (a file shorter than one window), not audio.
-    public let paddedFrames: Int
 }

@@ -53,21 +53,22 @@ public final class WindowScheduler {
 
     /// At the end of a segment: a window over the frames the regular windows have not reached
     /// (aligned to the end), or, when the segment is shorter than one window, the whole segment
-    /// padded with zero features (as AST pads short clips). Nil when everything is covered.
+    /// repeated to fill the window (so the model sees only real audio, as PANNs pads short
+    /// clips; zero padding reads as a loud, flat sound to a model that never saw it).
+    /// Nil when everything is covered.
     public func flush() -> Window? {
         guard framesInSegment > lastEmittedEnd else { return nil }
         return makeWindow(lastFrame: framesInSegment, available: min(framesInSegment, length))
     }
 
-    /// The window of the `available` frames ending at segment frame `lastFrame`, padded to `length`.
+    /// The window of the `available` frames ending at segment frame `lastFrame`, repeated to `length`.
     private func makeWindow(lastFrame: Int, available: Int) -> Window {
         var features = [Float](repeating: 0, count: length * melBins)
         let firstFrame = lastFrame - available
         history.withUnsafeBufferPointer { history in
             features.withUnsafeMutableBufferPointer { out in
-                // Padding frames keep zero log-mel energy and are normalised like the rest.
-                for i in 0 ..< available {
-                    let slot = (firstFrame + i) % length
+                for i in 0 ..< length {
+                    let slot = (firstFrame + i % available) % length
                     for m in 0 ..< melBins { out[i * melBins + m] = history[slot * melBins + m] }
                 }
                 normalizeFeatures(out, mean: normalization.mean, std: normalization.std)
@@ -76,6 +77,6 @@ public final class WindowScheduler {
         lastEmittedEnd = lastFrame
         let start = origin + firstFrame * frameShift
         return Window(features: features, startSample: start,
-                      endSample: origin + (lastFrame - 1) * frameShift + frameLength, paddedFrames: length - available)
+                      endSample: origin + (lastFrame - 1) * frameShift + frameLength)
     }
 }

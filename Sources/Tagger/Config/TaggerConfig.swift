@@ -1,0 +1,81 @@
+/// The daemon's configuration: config.yaml at the repository root documents every key, with
+/// these defaults. Command-line flags override the file.
+public struct TaggerConfig: Codable, Equatable, Sendable {
+    /// Model file; empty means the model installed with mast-tagger.
+    public var model = ""
+    /// Worker threads for inference.
+    public var threads = 2
+    public var input = Input()
+    public var windows = Windows()
+    public var events = EventDecoderConfig()
+    public var tags = Tags()
+    public var output = Output()
+
+    public init() {}
+
+    public struct Input: Codable, Equatable, Sendable {
+        /// `alsa:DEVICE` (default, hw:CARD=…,DEV=…, plughw:…), `wav:PATH` or `stdin`.
+        public var source = "alsa:default"
+        /// `mix` averages all channels; a number picks one channel (0 is the first).
+        public var channel = "mix"
+        /// Capture rate to ask the device for; audio is resampled to the model's rate when it differs.
+        public var rate = 16000
+        /// Audio buffered between capture and the feature stage, in seconds.
+        public var bufferSeconds = 4.0
+        /// Read wav input at real time (true) or as fast as possible (false).
+        public var realtime = true
+        /// Raw PCM on stdin: sample format (s16le, s32le, f32le), rate and channels.
+        public var stdinFormat = "s16le"
+        public var stdinRate = 16000
+        public var stdinChannels = 1
+        /// Reopen a capture device that has delivered nothing for this many seconds.
+        public var watchdogSeconds = 5.0
+        /// Back-off between attempts to open a missing device: first delay, doubling up to the maximum.
+        public var retryInitialSeconds = 0.5
+        public var retryMaxSeconds = 30.0
+
+        enum CodingKeys: String, CodingKey {
+            case source, channel, rate, realtime
+            case bufferSeconds = "buffer_seconds"
+            case stdinFormat = "stdin_format", stdinRate = "stdin_rate", stdinChannels = "stdin_channels"
+            case watchdogSeconds = "watchdog_seconds"
+            case retryInitialSeconds = "retry_initial_seconds", retryMaxSeconds = "retry_max_seconds"
+        }
+    }
+
+    public struct Windows: Codable, Equatable, Sendable {
+        /// Seconds between window starts (a multiple of 10 ms).
+        public var hop = 0.5
+        /// Windows that may wait for the model before the oldest is dropped.
+        public var queue = 2
+    }
+
+    public struct Tags: Codable, Equatable, Sendable {
+        /// With k > 0, a `tags` record with the k best classes of every window.
+        public var topK = 0
+        /// Classes below this probability are left out of `tags` records.
+        public var minScore: Float = 0.1
+
+        enum CodingKeys: String, CodingKey {
+            case topK = "top_k", minScore = "min_score"
+        }
+    }
+
+    public struct Output: Codable, Equatable, Sendable {
+        /// `stdout` or `unix:PATH` (a Unix domain socket every client of which gets every record).
+        public var target = "stdout"
+        public var format = OutputFormat.jsonl
+        /// Permissions of the socket file, octal.
+        public var socketMode = "0660"
+
+        enum CodingKeys: String, CodingKey {
+            case target, format
+            case socketMode = "socket_mode"
+        }
+    }
+
+    /// Maps whose keys are the user's own, not configuration keys.
+    public static let freeFormPaths: Set<String> = ["events.classes", "events.groups"]
+
+    public static var loader: ConfigLoader<TaggerConfig> { ConfigLoader(defaults: TaggerConfig(), freeFormPaths: freeFormPaths) }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import MAST
+
+/// The model's outputs for one window.
+public struct WindowResult: Sendable {
+    public let startSample: Int
+    public let endSample: Int
+    /// Per-class probabilities (sigmoid of the logits: classes are independent, multi-label).
+    public let probabilities: [Float]
+    /// The pooled embedding, when the worker was asked to keep it.
+    public let embedding: [Float]?
+}
+
+/// Runs the model on its own thread, so capture and features never wait for inference.
+///
+/// Pending windows wait in a bounded queue. In `.dropOldest` mode (live input) a full queue drops
+/// its oldest window and counts it, so latency stays bounded when the CPU can't keep up; in
+/// `.block` mode (files, as fast as possible) `submit` waits for room instead.
+public final class InferenceWorker: @unchecked Sendable {
+    public enum Backpressure: Sendable { case dropOldest, block }
+
+    private let model: Model
+    private let capacity: Int
+    private let backpressure: Backpressure
+    private let keepEmbeddings: Bool
+    private var onResult: (WindowResult) -> Void = { _ in }
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var pending: [Window] = []
+    private var finishing = false
+    private var running = false
+    private var dropped = 0
+    private var processed = 0
+    private var started = false
+
+    /// - Parameter capacity: windows that may wait (at least 1).
+    public init(model: Model, capacity: Int, backpressure: Backpressure, keepEmbeddings: Bool = false) {
+        precondition(capacity >= 1, "the queue must hold at least one window")
+        self.model = model
+        self.capacity = capacity
+        self.backpressure = backpressure
+        self.keepEmbeddings = keepEmbeddings
+    }
+
+    /// Windows dropped because the queue was full.
+    public var droppedWindows: Int { condition.withLock { dropped } }
+    /// Windows classified so far.
+    public var processedWindows: Int { condition.withLock { processed } }
+
+    /// Starts the thread; `onResult` is called on it, in window order.
+    public func start(onResult: @escaping (WindowResult) -> Void) {
+        condition.lock()
+        precondition(!started, "start() once")
+        self.onResult = onResult
+        started = true
+        running = true
+        condition.unlock()
+        let thread = Thread(block: run)
+        thread.name = "mast-inference"
+        thread.start()
+    }
+
+    public func submit(_ window: Window) {
+        condition.withLock {
+            if pending.count >= capacity {
+                switch backpressure {
+                case .dropOldest:
+                    pending.removeFirst()
+                    dropped += 1
+                case .block:
+                    while pending.count >= capacity && running { condition.wait() }
+                }
+            }
+            pending.append(window)
+            condition.broadcast()
+        }
+    }
+
+    /// Processes what is queued, then stops the thread; returns when the last result is out.
+    public func finish() {
+        condition.withLock {
+            finishing = true
+            condition.broadcast()
+            while running { condition.wait() }
+        }
+    }
+
+    private func run() {
+        var logits = [Float](repeating: 0, count: model.config.numClasses)
+        while let window = nextWindow() {
+            window.features.withUnsafeBufferPointer { features in
+                logits.withUnsafeMutableBufferPointer { model.classify(features: features, logits: $0) }
+            }
+            let probabilities = logits.map { 1 / (1 + exp(-$0)) }
+            let embedding = keepEmbeddings ? Array(model.embedding) : nil
+            onResult(WindowResult(startSample: window.startSample, endSample: window.endSample,
+                                  probabilities: probabilities, embedding: embedding))
+            condition.withLock { processed += 1 }
+        }
+        condition.withLock {
+            running = false
+            condition.broadcast()
+        }
+    }
+
+    /// The oldest pending window; nil once finishing and drained.
+    private func nextWindow() -> Window? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pending.isEmpty && !finishing { condition.wait() }
+        guard !pending.isEmpty else { return nil }
+        condition.broadcast()  // room for a blocked submit
+        return pending.removeFirst()
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Tagger
+import XCTest
+import Yams
+
+final class ConfigLoaderTests: XCTestCase {
+    let loader = TaggerConfig.loader
+
+    func problem(_ yaml: String) -> String {
+        do {
+            _ = try loader.load(yaml: yaml, file: "test.yaml")
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testMissingKeysKeepTheirDefaults() throws {
+        let config = try loader.load(yaml: "windows:\n  hop: 0.25\n", file: "test.yaml")
+        var expected = TaggerConfig()
+        expected.windows.hop = 0.25
+        XCTAssertEqual(config, expected)
+        XCTAssertEqual(try loader.load(yaml: "", file: "empty.yaml"), TaggerConfig())
+    }
+
+    func testUnknownKeysAreRejectedWithPathAndLine() {
+        XCTAssertEqual(problem("threads: 1\nevents:\n  onset_treshold: 0.4\n"),
+                       "test.yaml:3: events.onset_treshold: unknown key (known here: classes, exclude, groups, include, merge_gap, min_duration, offset_threshold, onset_threshold, smoothing)")
+        XCTAssertTrue(problem("outptu: {}\n").hasPrefix("test.yaml:1: outptu: unknown key"))
+    }
+
+    func testBadValuesNameKeyAndLine() {
+        XCTAssertEqual(problem("model: x\nthreads: two\n"), "test.yaml:2: threads: expected an integer")
+        XCTAssertEqual(problem("output:\n  format: xml\n"),
+                       "test.yaml:2: output.format: Cannot initialize OutputFormat from invalid String value xml")
+        XCTAssertEqual(problem("windows: 3\n"), "test.yaml:1: windows: must be a mapping")
+        XCTAssertTrue(problem("events: [\n").hasPrefix("test.yaml:2: not valid YAML"), problem("events: [\n"))
+    }
+
+    func testUserMapsAreTakenWhole() throws {
+        let config = try loader.load(yaml: """
+            events:
+              groups:
+                dog: [Dog, Bark]
+              classes:
+                Speech: {onset_threshold: 0.7}
+            """, file: "test.yaml")
+        XCTAssertEqual(config.events.groups, ["dog": ["Dog", "Bark"]])
+        XCTAssertEqual(config.events.classes["Speech"]?.onsetThreshold, 0.7)
+        XCTAssertNil(config.events.classes["Speech"]?.offsetThreshold)
+    }
+
+    /// The shipped config.yaml is valid, holds the defaults, and documents every key there is.
+    func testShippedConfigDocumentsEveryKey() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config.yaml").path
+        XCTAssertEqual(try loader.load(path: path), TaggerConfig())
+        let shipped = try Yams.compose(yaml: String(contentsOfFile: path, encoding: .utf8))!
+        let defaults = try Yams.compose(yaml: YAMLEncoder().encode(TaggerConfig()))!
+        func keyPaths(_ node: Node, _ prefix: String) -> [String] {
+            guard let mapping = node.mapping, !TaggerConfig.freeFormPaths.contains(prefix) else { return [] }
+            return mapping.flatMap { key, value -> [String] in
+                let path = prefix.isEmpty ? key.string! : "\(prefix).\(key.string!)"
+                return [path] + keyPaths(value, path)
+            }
+        }
+        XCTAssertEqual(Set(keyPaths(shipped, "")), Set(keyPaths(defaults, "")))
+    }
+}
