@@ -5,8 +5,9 @@ import Foundation
 /// Outputs are the model's classes, with groups replacing their members. Per output: the score is
 /// smoothed over recent windows, hysteresis thresholds switch it on and off, and an event that
 /// turns off is held for `mergeGap` seconds in case it resumes. Time: each window stands for the
-/// hop-wide slice around its centre, so an event runs from the slice of its first active window
-/// to the slice of its last, to within one hop of the sound and exact to the sample.
+/// hop-wide slice around its centre (moved back to the middle of the windows a smoothed score
+/// averages), so an event runs from the slice of its first active window to the slice of its
+/// last, to within about one hop of the sound and exact to the sample.
 public final class EventDecoder {
     /// One reported label: a class or a group of classes.
     struct Output {
@@ -72,8 +73,9 @@ public final class EventDecoder {
 
     /// Feeds one window's probabilities (one per class); returns the records it completes.
     public func process(probabilities: [Float], startSample: Int, endSample: Int) -> [Record] {
-        let centre = (startSample + endSample) / 2
-        let sliceStart = max(centre - hopSamples / 2, startSample), sliceEnd = sliceStart + hopSamples
+        // A score smoothed over the last h windows describes their middle, (h − 1)/2 hops back.
+        let centre = (startSample + endSample) / 2 - (historyLength - 1) * hopSamples / 2
+        let sliceStart = max(centre - hopSamples / 2, 0), sliceEnd = sliceStart + hopSamples
         var records: [Record] = []
         for (o, output) in outputs.enumerated() {
             let raw = output.members.map { probabilities[$0] }.max()!

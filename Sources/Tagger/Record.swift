@@ -29,8 +29,10 @@ public enum Record: Equatable, Sendable {
         public var start: Double
         public var time: Date
         public var score: Float
-        public init(label: String, id: String, start: Double, time: Date, score: Float) {
-            self.label = label; self.id = id; self.start = start; self.time = time; self.score = score
+        /// The input file, when tagging files (`tag`); absent for live streams.
+        public var file: String?
+        public init(label: String, id: String, start: Double, time: Date, score: Float, file: String? = nil) {
+            self.label = label; self.id = id; self.start = start; self.time = time; self.score = score; self.file = file
         }
     }
 
@@ -42,8 +44,11 @@ public enum Record: Equatable, Sendable {
         public var end: Double
         public var time: Date
         public var peak: Float
-        public init(label: String, id: String, start: Double, end: Double, time: Date, peak: Float) {
+        /// The input file, when tagging files (`tag`); absent for live streams.
+        public var file: String?
+        public init(label: String, id: String, start: Double, end: Double, time: Date, peak: Float, file: String? = nil) {
             self.label = label; self.id = id; self.start = start; self.end = end; self.time = time; self.peak = peak
+            self.file = file
         }
     }
 

@@ -1,3 +1,5 @@
+import AudioInput
+
 /// The daemon's configuration: config.yaml at the repository root documents every key, with
 /// these defaults. Command-line flags override the file.
 public struct TaggerConfig: Codable, Equatable, Sendable {
@@ -78,4 +80,40 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     public static let freeFormPaths: Set<String> = ["events.classes", "events.groups"]
 
     public static var loader: ConfigLoader<TaggerConfig> { ConfigLoader(defaults: TaggerConfig(), freeFormPaths: freeFormPaths) }
+}
+
+extension StreamTagger.Settings {
+    /// The pipeline settings a configuration asks for, for a model whose frames are 10 ms apart
+    /// at `sampleRate`.
+    public init(config: TaggerConfig, frameShiftSeconds: Double = 0.01) throws {
+        let frames = config.windows.hop / frameShiftSeconds
+        guard frames >= 1, abs(frames - frames.rounded()) < 1e-6 else {
+            throw ConfigError(key: "windows.hop", reason: "\(config.windows.hop) s is not a positive multiple of \(frameShiftSeconds) s")
+        }
+        guard config.windows.queue >= 1 else { throw ConfigError(key: "windows.queue", reason: "must be at least 1") }
+        guard config.tags.topK >= 0 else { throw ConfigError(key: "tags.top_k", reason: "must not be negative") }
+        self.init(hopFrames: Int(frames.rounded()))
+        queueCapacity = config.windows.queue
+        tagsTopK = config.tags.topK
+        tagsMinScore = config.tags.minScore
+        decoder = config.events
+    }
+}
+
+extension TaggerConfig.Input {
+    /// `channel`: "mix" or a channel index.
+    public func channelSelection() throws -> ChannelSelection {
+        if channel == "mix" { return .average }
+        guard let index = Int(channel), index >= 0 else {
+            throw ConfigError(key: "input.channel", reason: "'\(channel)' is neither \"mix\" nor a channel number (0, 1, …)")
+        }
+        return .channel(index)
+    }
+}
+
+/// A configuration value that parsed but makes no sense, with its key.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let key: String
+    public let reason: String
+    public var description: String { "\(key): \(reason)" }
 }

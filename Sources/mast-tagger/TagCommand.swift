@@ -1,0 +1,69 @@
+import ArgumentParser
+import AudioInput
+import Foundation
+import Logging
+import MAST
+import Tagger
+
+/// The pipeline over files, as fast as the CPU allows: `event` records per file, or with
+/// `--top-k` one `summary` per file.
+struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tag",
+        abstract: "Tag WAV files: events, or the top classes of each file with --top-k.")
+
+    @OptionGroup var options: TaggerOptions
+
+    @Option(name: .customLong("top-k"), help: "Print one summary per file with the K classes of highest window score.")
+    var topK: Int?
+
+    @Argument(help: "WAV files (any rate, channel count, 16/24/32-bit or float).")
+    var files: [String]
+
+    func validate() throws {
+        if let topK, topK <= 0 { throw ValidationError("--top-k must be positive") }
+    }
+
+    func run() throws {
+        let config = try options.configuration()
+        let model = try ModelLocator.load(config)
+        let encoder = RecordEncoder(format: config.output.format)
+        let logger = Logger(label: "mast-tagger")
+        // Files wait for a slow reader rather than lose records.
+        let output = StdoutSink(overflow: .wait) { _ in }
+        defer { output.finish() }
+        var failures = 0
+        for file in files {
+            do {
+                try tag(file, model: model, config: config, encoder: encoder, output: output, logger: logger)
+            } catch {
+                FileHandle.standardError.write(Data("mast-tagger: \(error)\n".utf8))
+                failures += 1
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func tag(_ file: String, model: Model, config: TaggerConfig, encoder: RecordEncoder, output: StdoutSink,
+                     logger: Logger) throws {
+        var settings = try StreamTagger.Settings(config: config)
+        settings.backpressure = .block
+        settings.tagsTopK = 0
+        let tagger = try StreamTagger(model: model, settings: settings) { record in
+            guard topK == nil else { return }
+            if case .event(var event) = record {  // onsets only matter live; a file's events are complete
+                event.file = file
+                output.write(line: encoder.line(.event(event)))
+            }
+        }
+        let source = WAVFileSource(path: file, options: .init(channelSelection: try config.input.channelSelection(),
+                                                             outputRate: tagger.sampleRate), logger: logger)
+        let ring = try RingBuffer(capacity: tagger.sampleRate * 4)
+        try source.start(into: ring)
+        drain(ring, into: tagger)
+        source.stop()
+        tagger.finish()
+        if let error = source.lastError { throw error }
+        if let topK { output.write(line: encoder.line(.summary(.init(file: file, labels: tagger.topClasses(topK))))) }
+    }
+}

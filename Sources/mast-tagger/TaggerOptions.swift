@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import MAST
+import Tagger
+
+/// Options `run` and `tag` share: the configuration file and the flags that override it.
+struct TaggerOptions: ParsableArguments {
+    @Option(help: "Configuration file (YAML; see config.yaml). Flags override it.")
+    var config: String?
+
+    @Option(help: "Model file (.safetensors). Default: the config's `model`, else the installed model.")
+    var model: String?
+
+    @Option(help: "Output format: jsonl or text.")
+    var format: OutputFormat?
+
+    @Option(help: "Seconds between window starts.")
+    var hop: Double?
+
+    @Option(help: "Inference threads.")
+    var threads: Int?
+
+    func validate() throws {
+        if let hop, hop <= 0 { throw ValidationError("--hop must be positive") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    }
+
+    /// The configuration file (or the defaults) with the flags applied.
+    func configuration() throws -> TaggerConfig {
+        var config = try self.config.map { try TaggerConfig.loader.load(path: $0) } ?? TaggerConfig()
+        if let model { config.model = model }
+        if let format { config.output.format = format }
+        if let hop { config.windows.hop = hop }
+        if let threads { config.threads = threads }
+        return config
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+
+/// Where the model comes from when no path is given: the one `make install` puts beside the
+/// binary's share directory, or the one in the source tree next to a build.
+enum ModelLocator {
+    static let fileName = "mast-tagger.safetensors"
+
+    static func resolve(_ configured: String) throws -> String {
+        if !configured.isEmpty { return configured }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [
+            executable.appendingPathComponent("../share/mast-tagger/\(fileName)"),   // PREFIX/bin → PREFIX/share
+            executable.appendingPathComponent("../../../models/\(fileName)"),        // .build/<triple>/release → repo
+            executable.appendingPathComponent("../../models/\(fileName)"),           // .build/release → repo
+        ].map { $0.standardizedFileURL.path }
+        guard let found = candidates.first(where: FileManager.default.fileExists(atPath:)) else {
+            throw ValidationError("no model given and none installed (looked in \(candidates.joined(separator: ", "))); pass --model FILE")
+        }
+        return found
+    }
+
+    /// Loads the model with the engine threads set first (scratch buffers are sized per thread).
+    static func load(_ config: TaggerConfig) throws -> Model {
+        Engine.setThreadCount(config.threads)
+        return try Model(path: resolve(config.model))
+    }
+}
