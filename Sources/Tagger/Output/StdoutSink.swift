@@ -1,0 +1,146 @@
+import Foundation
+
+/// Writes record lines to standard output from a thread of its own, so that a slow reader (a pipe
+/// into a busy program) never stalls the pipeline.
+///
+/// SIGPIPE: `init` ignores it process-wide (`signal(SIGPIPE, SIG_IGN)`; NIO does the same on Linux
+/// when it opens a socket). Without that, writing to a pipe whose reader went away
+/// (`mast-tagger run | head`) kills the process on the spot, before it can stop cleanly. With it,
+/// the write fails with EPIPE: the sink calls `onClosed` once, discards every later line, and the
+/// daemon decides whether to exit.
+///
+/// Call `finish()` before exiting: it returns once every queued line is written.
+public final class StdoutSink: RecordSink, @unchecked Sendable {
+    /// What `write(line:)` does when `capacity` bytes are already waiting.
+    public enum Overflow: Sendable {
+        /// Drop the line and count it (`droppedLines`): live input, where the pipeline must keep pace.
+        case dropNewest
+        /// Wait for room, so the reader paces the pipeline: file input, where losing records would
+        /// be wrong and nothing is lost by waiting. This is the one case in which `write` blocks.
+        case wait
+    }
+
+    /// Standard output can no longer be written (EPIPE: the reader went away).
+    public struct Closed: Error, CustomStringConvertible {
+        public let errno: Int32
+        public var isBrokenPipe: Bool { errno == EPIPE }
+        public var description: String {
+            "standard output: \(String(cString: strerror(errno)))" + (isBrokenPipe ? " (the reader went away)" : "")
+        }
+    }
+
+    private let fileDescriptor: Int32
+    private let capacity: Int
+    private let overflow: Overflow
+    private let onClosed: @Sendable (Closed) -> Void
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    /// Lines waiting for the writer thread, each followed by "\n".
+    private var pending: [UInt8] = []
+    private var dropped = 0
+    private var closed = false
+    private var finishing = false
+    private var writerRunning = true
+
+    /// - Parameters:
+    ///   - fileDescriptor: where lines go (standard output; tests pass a pipe).
+    ///   - capacity: bytes that may wait for the writer thread before `overflow` applies.
+    ///   - onClosed: called once, on the writer thread, when a write fails.
+    public init(fileDescriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, overflow: Overflow = .dropNewest,
+                onClosed: @escaping @Sendable (Closed) -> Void) {
+        precondition(capacity > 0, "capacity must be positive")
+        _ = signal(SIGPIPE, SIG_IGN)
+        self.fileDescriptor = fileDescriptor
+        self.capacity = capacity
+        self.overflow = overflow
+        self.onClosed = onClosed
+        let thread = Thread { [self] in drain() }
+        thread.name = "mast-stdout"
+        thread.start()
+    }
+
+    /// Lines dropped because `capacity` bytes were already waiting (`.dropNewest` only).
+    public var droppedLines: Int { condition.withLock { dropped } }
+    /// True once a write has failed; later lines are discarded.
+    public var isClosed: Bool { condition.withLock { closed } }
+
+    public func write(line: String) {
+        let size = line.utf8.count + 1
+        condition.withLock {
+            // A line larger than the whole capacity still goes out once the queue is empty.
+            while !closed, !pending.isEmpty, pending.count + size > capacity {
+                guard overflow == .wait else { dropped += 1; return }
+                condition.wait()
+            }
+            guard !closed, !finishing else { return }
+            pending.append(contentsOf: line.utf8)
+            pending.append(UInt8(ascii: "\n"))
+            condition.broadcast()
+        }
+    }
+
+    /// Writes what is queued, then stops the writer thread; returns once it has stopped, or after
+    /// `timeout` (a reader that stays connected but stopped reading would otherwise hold up the
+    /// exit). Returns false when it gave up waiting. Lines written after this are discarded.
+    @discardableResult
+    public func finish(timeout: Duration? = nil) -> Bool {
+        let deadline = timeout.map { Date() + Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 }
+        return condition.withLock {
+            finishing = true
+            condition.broadcast()
+            while writerRunning {
+                if let deadline {
+                    guard condition.wait(until: deadline) else { return !writerRunning }
+                } else {
+                    condition.wait()
+                }
+            }
+            return true
+        }
+    }
+
+    /// The writer thread: takes everything queued, writes it in one go, repeats.
+    private func drain() {
+        while true {
+            condition.lock()
+            while pending.isEmpty, !finishing { condition.wait() }
+            guard !pending.isEmpty else {
+                writerRunning = false
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            var batch: [UInt8] = []
+            swap(&batch, &pending)
+            condition.broadcast()  // writers waiting for room
+            condition.unlock()
+
+            if let error = writeAll(batch) {
+                condition.withLock {
+                    closed = true
+                    pending = []
+                    writerRunning = false
+                    condition.broadcast()
+                }
+                onClosed(error)
+                return
+            }
+        }
+    }
+
+    /// Writes all of `bytes`, retrying partial writes and EINTR; the error if the descriptor fails.
+    private func writeAll(_ bytes: [UInt8]) -> Closed? {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if n >= 0 {
+                    offset += n
+                } else if errno != EINTR {
+                    return Closed(errno: errno)
+                }
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import NIOConcurrencyHelpers
+@testable import Tagger
+import XCTest
+
+/// A pipe standing in for standard output: (read end, write end).
+private func makePipe() throws -> (read: Int32, write: Int32) {
+    var ends: [Int32] = [0, 0]
+    guard pipe(&ends) == 0 else { throw POSIXError(.init(rawValue: errno)!) }
+    return (ends[0], ends[1])
+}
+
+/// Reads until end of file.
+private func readAll(_ descriptor: Int32) -> String {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(descriptor, &chunk, chunk.count)
+        guard n > 0 else { break }
+        bytes += chunk[0 ..< n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+final class StdoutSinkTests: XCTestCase {
+    func testLinesAreWrittenInOrderWithNewlines() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        defer { close(readEnd) }
+        let sink = StdoutSink(fileDescriptor: writeEnd, onClosed: { _ in XCTFail("closed") })
+        for line in ["a", "{\"b\":1}", ""] { sink.write(line: line) }
+        sink.finish()
+        close(writeEnd)
+        XCTAssertEqual(readAll(readEnd), "a\n{\"b\":1}\n\n")
+    }
+
+    /// `mast-tagger run | head`: the reader goes away. The process survives (SIGPIPE is ignored),
+    /// the failure is reported once, and later lines are discarded.
+    func testBrokenPipeIsReportedOnceAndDoesNotKill() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        defer { close(writeEnd) }
+        close(readEnd)
+        let reports = NIOLockedValueBox<[StdoutSink.Closed]>([])
+        let reported = expectation(description: "broken pipe reported")
+        let sink = StdoutSink(fileDescriptor: writeEnd, onClosed: { error in
+            reports.withLockedValue { $0.append(error) }
+            reported.fulfill()
+        })
+        sink.write(line: "nobody reads this")
+        wait(for: [reported], timeout: 10)
+        for _ in 0 ..< 100 { sink.write(line: "discarded") }
+        sink.finish()
+        let errors = reports.withLockedValue { $0 }
+        XCTAssertEqual(errors.count, 1)
+        XCTAssertEqual(errors.first?.isBrokenPipe, true)
+        XCTAssertTrue(sink.isClosed)
+    }
+
+    /// With nobody reading, lines beyond the capacity are dropped and counted; write never waits.
+    func testFullQueueDropsLinesWithoutBlocking() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        defer { close(writeEnd) }
+        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 4096, overflow: .dropNewest, onClosed: { _ in })
+        let line = String(repeating: "x", count: 100)
+        let clock = ContinuousClock()
+        var slowest = Duration.zero
+        // 2 MB: the pipe (64 KiB) and the queue (4 KiB) fill long before the end.
+        for _ in 0 ..< 20_000 { slowest = max(slowest, clock.measure { sink.write(line: line) }) }
+        XCTAssertGreaterThan(sink.droppedLines, 0)
+        XCTAssertLessThan(slowest, .seconds(1), "write(line:) must not wait for the reader")
+        // The writer thread is stuck in write(2) on the full pipe: finish gives up after its timeout...
+        XCTAssertFalse(sink.finish(timeout: .milliseconds(100)))
+        close(readEnd)  // ...and once the reader goes, the write fails (EPIPE) and the thread ends.
+        XCTAssertTrue(sink.finish(timeout: .seconds(10)))
+    }
+
+    /// `.wait`: a slow reader paces the writer and nothing is lost.
+    func testWaitOverflowLosesNothing() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        defer { close(readEnd) }
+        let received = NIOLockedValueBox("")
+        let done = expectation(description: "reader finished")
+        Thread {
+            received.withLockedValue { $0 = readAll(readEnd) }
+            done.fulfill()
+        }.start()
+        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 256, overflow: .wait, onClosed: { _ in XCTFail("closed") })
+        let lines = (0 ..< 20_000).map { "line \($0)" }
+        for line in lines { sink.write(line: line) }
+        sink.finish()
+        close(writeEnd)
+        wait(for: [done], timeout: 30)
+        XCTAssertEqual(received.withLockedValue { $0 }, lines.map { $0 + "\n" }.joined())
+        XCTAssertEqual(sink.droppedLines, 0)
+    }
+}
