@@ -12,7 +12,7 @@ public struct EventDecoderConfig: Codable, Equatable, Sendable {
     }
 
     public struct Smoothing: Codable, Equatable, Sendable {
-        public var method: SmoothingMethod = .average
+        public var method: SmoothingMethod = .none
         public var windows: Int = 2
         public var k: Int = 2
         public var n: Int = 3

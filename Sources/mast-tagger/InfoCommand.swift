@@ -81,13 +81,13 @@ func grouped(_ value: Int) -> String {
     return out
 }
 
-/// Rows as columns: the first left-aligned, the rest right-aligned.
-func alignedTable(_ rows: [[String]]) -> String {
+/// Rows as columns: the first left-aligned, the rest right-aligned (numbers) or left-aligned (text).
+func alignedTable(_ rows: [[String]], rightAligned: Bool = true) -> String {
     let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max()! }
     return rows.map { row in
         row.enumerated().map { column, cell in
             let padding = String(repeating: " ", count: widths[column] - cell.count)
-            return column == 0 ? cell + padding : padding + cell
+            return column == 0 || !rightAligned ? cell + padding : padding + cell
         }.joined(separator: "  ")
     }.joined(separator: "\n")
 }

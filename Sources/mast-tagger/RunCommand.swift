@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Tagger
+
+/// The daemon: tags the configured input until stopped (SIGTERM, SIGINT) or until a file or
+/// pipe input ends; SIGHUP rereads the configuration.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Tag an input continuously and write records to stdout or a Unix socket.")
+
+    @OptionGroup var options: TaggerOptions
+
+    @Option(help: "alsa:DEVICE, wav:PATH or stdin (overrides input.source).")
+    var input: String?
+
+    @Option(help: "stdout or unix:PATH (overrides output.target).")
+    var output: String?
+
+    @Option(name: .customLong("tags"), help: "Also write the K best classes of every window (overrides tags.top_k).")
+    var tagsTopK: Int?
+
+    func run() async throws {
+        LoggingSystem.bootstrap { JournaldLogHandler(label: $0) }
+        let logger = Logger(label: "mast-tagger")
+        let overrides = (input, output, tagsTopK)
+        let options = self.options
+        let configuration: DaemonService.ConfigurationSource = {
+            var config = try options.configuration()
+            if let input = overrides.0 { config.input.source = input }
+            if let output = overrides.1 { config.output.target = output }
+            if let topK = overrides.2 { config.tags.topK = topK }
+            return config
+        }
+        let config = try configuration()
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let sink: RecordSink
+        var stdoutSink: StdoutSink?
+        let shutdown = ShutdownTrigger()
+        if config.output.target == "stdout" {
+            let stdout = StdoutSink(overflow: .dropNewest) { closed in
+                logger.error("\(closed); stopping")
+                shutdown.fire()
+            }
+            stdoutSink = stdout
+            sink = stdout
+        } else if config.output.target.hasPrefix("unix:") {
+            let server = UnixSocketServer(listener: try socketListener(config.output), logger: logger)
+            // Bound before the group runs: a bad path fails here, and READY=1 can't precede the socket.
+            try await server.start()
+            services.append(.init(service: server))
+            sink = server
+        } else {
+            throw ValidationError("output.target: '\(config.output.target)' is neither stdout nor unix:PATH")
+        }
+
+        let daemon = DaemonService(configuration: configuration, loadModel: ModelLocator.load, sink: sink,
+                                   notifier: SystemdNotifier(), logger: logger)
+        services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        shutdown.group = group
+        // A reader that stopped reading must not hold up the exit.
+        defer { stdoutSink?.finish(timeout: .seconds(1)) }
+        try await group.run()
+    }
+
+    /// The socket systemd passed (socket activation), or the configured path and mode.
+    private func socketListener(_ output: TaggerConfig.Output) throws -> UnixSocketServer.Listener {
+        if let fd = try SystemdSocketActivation.listeningSocket() { return .fileDescriptor(fd) }
+        guard let mode = mode_t(output.socketMode, radix: 8), mode <= 0o777 else {
+            throw ValidationError("output.socket_mode: '\(output.socketMode)' is not an octal mode like 0660")
+        }
+        let path = String(output.target.dropFirst("unix:".count))
+        guard !path.isEmpty else { throw ValidationError("output.target: unix: needs a path, e.g. unix:/run/mast-tagger/tagger.sock") }
+        return .path(path, mode: mode)
+    }
+}
+
+/// Lets a callback on another thread (standard output closed) stop the service group.
+final class ShutdownTrigger: @unchecked Sendable {
+    var group: ServiceGroup?
+
+    func fire() {
+        guard let group else { return }
+        Task { await group.triggerGracefulShutdown() }
+    }
+}
