@@ -1,15 +1,21 @@
-# mast-tagger: setup, build, test, benchmark.
-#   make run    installs what is missing, builds, and runs the main job
-#   make test   installs what is missing and runs every test (Swift and Python)
-#   make bench  the benchmarks behind BENCHMARKS.md
+# mast-tagger: setup, build, test, benchmark, install.
+#   make run      installs what is missing, builds, and runs the daemon: on the default microphone,
+#                 or on the bundled example recording where there is no capture device
+#   make test     installs what is missing and runs every test (Swift and Python)
+#   make bench    the benchmarks behind BENCHMARKS.md
+#   make install  binary, model, config and systemd units (PREFIX, SYSCONFDIR, SYSTEMDDIR, DESTDIR)
 
 APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev pkg-config alsa-utils espeak-ng sox
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BINARY := .build/release/mast-tagger
+MODEL := models/mast-tagger.safetensors
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= /lib/systemd/system
 
-.PHONY: deps apt venv build run test test-swift test-python bench clean
+.PHONY: deps apt venv build run test test-swift test-python test-install bench install clean
 
 deps: apt venv
 
@@ -29,14 +35,20 @@ $(VENV)/.installed: training/requirements.txt
 	$(PYTHON) -m pip install -q -r training/requirements.txt
 	touch $@
 
+# The Swift runtime is linked in, so the binary runs where Swift is not installed.
 build: apt
-	swift build -c release
+	swift build -c release --static-swift-stdlib
 
 run: build
-	$(BINARY) info --arch mast-b
-	$(BINARY) bench
+	@if arecord -l 2>/dev/null | grep -q '^card'; then \
+		echo "tagging the default microphone (Ctrl-C stops)"; \
+		$(BINARY) run --input alsa:default --format text; \
+	else \
+		echo "no capture device here: tagging the bundled example recording examples/scene.wav at real time"; \
+		$(BINARY) run --input wav:examples/scene.wav --format text; \
+	fi
 
-test: deps test-python test-swift
+test: deps test-python test-install test-swift
 
 test-python: venv
 	$(PYTHON) -m pytest -q training/tests
@@ -44,6 +56,32 @@ test-python: venv
 test-swift: apt
 	swift build --build-tests
 	swift test --skip-build
+
+# Installs into a scratch DESTDIR and checks what landed where.
+test-install: build
+	@dest=$$(mktemp -d) && $(MAKE) --no-print-directory install DESTDIR=$$dest >/dev/null && \
+	for f in $(PREFIX)/bin/mast-tagger $(PREFIX)/share/mast-tagger/mast-tagger.safetensors $(SYSCONFDIR)/mast-tagger/config.yaml \
+	         $(SYSTEMDDIR)/mast-tagger.service $(SYSTEMDDIR)/mast-tagger.socket; do \
+		test -s $$dest$$f || { echo "make install did not install $$f"; exit 1; }; done && \
+	grep -q "ExecStart=$(PREFIX)/bin/mast-tagger run --config $(SYSCONFDIR)/mast-tagger/config.yaml" $$dest$(SYSTEMDDIR)/mast-tagger.service && \
+	$$dest$(PREFIX)/bin/mast-tagger info --model $$dest$(PREFIX)/share/mast-tagger/mast-tagger.safetensors >/dev/null && \
+	rm -rf $$dest && echo "test-install: 1 passed, 0 failed"
+
+install: build
+	install -D -m 0755 -s $(BINARY) $(DESTDIR)$(PREFIX)/bin/mast-tagger
+	install -D -m 0644 $(MODEL) $(DESTDIR)$(PREFIX)/share/mast-tagger/mast-tagger.safetensors
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/mast-tagger/README.md
+	@# An existing configuration is the user's: it is kept, and the shipped one goes beside it.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mast-tagger/config.yaml ]; then \
+		install -D -m 0644 config.yaml $(DESTDIR)$(SYSCONFDIR)/mast-tagger/config.yaml.dist; \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/mast-tagger/config.yaml; the shipped one is config.yaml.dist"; \
+	else \
+		install -D -m 0644 config.yaml $(DESTDIR)$(SYSCONFDIR)/mast-tagger/config.yaml; \
+	fi
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/mast-tagger|$(SYSCONFDIR)/mast-tagger|g' \
+		systemd/mast-tagger.service > $(DESTDIR)$(SYSTEMDDIR)/mast-tagger.service
+	install -m 0644 systemd/mast-tagger.socket $(DESTDIR)$(SYSTEMDDIR)/mast-tagger.socket
 
 bench: build venv
 	$(BINARY) bench --json
