@@ -20,6 +20,8 @@ public final class StreamTagger: @unchecked Sendable {
         /// Classes below this probability are left out of `tags` records.
         public var tagsMinScore: Float = 0
         public var decoder = EventDecoderConfig()
+        /// Keep each window's pooled embedding in its `WindowResult` (for `embed`).
+        public var keepEmbeddings = false
 
         public init(hopFrames: Int) { self.hopFrames = hopFrames }
     }
@@ -37,7 +39,11 @@ public final class StreamTagger: @unchecked Sendable {
     /// Absolute stream position of the next sample `push` receives.
     public private(set) var nextSample = 0
 
-    public init(model: Model, settings: Settings, emit: @escaping (Record) -> Void) throws {
+    /// Sees every window's result before the decoder does (worker thread).
+    private let observe: ((WindowResult) -> Void)?
+
+    public init(model: Model, settings: Settings, observe: ((WindowResult) -> Void)? = nil,
+                emit: @escaping (Record) -> Void) throws {
         let options = model.fbank
         let fbank = try StreamingFbank(options: options)
         guard settings.hopFrames >= 1 else { throw TaggerError.badSetting("hop must be at least one frame (10 ms)") }
@@ -45,6 +51,7 @@ public final class StreamTagger: @unchecked Sendable {
         self.fbank = fbank
         self.settings = settings
         self.emit = emit
+        self.observe = observe
         sampleRate = options.sampleRate
         scheduler = WindowScheduler(length: model.config.frames, hop: settings.hopFrames, melBins: options.numMelBins,
                                     frameShift: options.frameShift, frameLength: options.frameLength,
@@ -54,7 +61,8 @@ public final class StreamTagger: @unchecked Sendable {
                                        hopSamples: settings.hopFrames * options.frameShift)
         self.decoder = decoder
         highestScores = [Float](repeating: 0, count: model.classes.count)
-        worker = InferenceWorker(model: model, capacity: settings.queueCapacity, backpressure: settings.backpressure)
+        worker = InferenceWorker(model: model, capacity: settings.queueCapacity, backpressure: settings.backpressure,
+                                 keepEmbeddings: settings.keepEmbeddings)
         worker.start { [unowned self] in handle($0) }
     }
 
@@ -92,6 +100,7 @@ public final class StreamTagger: @unchecked Sendable {
     }
 
     private func handle(_ result: WindowResult) {
+        observe?(result)
         for (i, p) in result.probabilities.enumerated() where p > highestScores[i] { highestScores[i] = p }
         if settings.tagsTopK > 0 {
             let seconds = { (sample: Int) in Double(sample) / Double(self.sampleRate) }
