@@ -14,9 +14,10 @@ final class EmbedCommandTests: XCTestCase {
         let headerLength = Int(data[8]) | Int(data[9]) << 8
         XCTAssertEqual((10 + headerLength) % 64, 0)
         let header = String(decoding: data[10 ..< 10 + headerLength], as: UTF8.self)
-        // 3 s: regular windows at frames 0, 50, 100, 150 and one aligned to the end; width 48.
-        XCTAssertTrue(header.contains("'shape': (5, 48)"), header)
-        XCTAssertEqual(data.count - 10 - headerLength, 5 * 48 * 4)
+        // 3 s (298 frames) at the default 1 s hop: windows at frames 0 and 100, and one aligned to
+        // the end; the test model's embedding is 48 wide.
+        XCTAssertTrue(header.contains("'shape': (3, 48)"), header)
+        XCTAssertEqual(data.count - 10 - headerLength, 3 * 48 * 4)
 
         let lines = try Daemon(["embed", "--model", Daemon.testModel, wav.path])
         XCTAssertEqual(lines.exitStatus(within: 15), 0)

@@ -47,7 +47,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
 
     public struct Windows: Codable, Equatable, Sendable {
         /// Seconds between window starts (a multiple of 10 ms).
-        public var hop = 0.5
+        public var hop = 1.0
         /// Windows that may wait for the model before the oldest is dropped.
         public var queue = 2
     }

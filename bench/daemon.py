@@ -1,0 +1,158 @@
+"""The daemon's costs, measured on this machine in one run (a benchmark, not a test).
+
+  .venv/bin/python bench/daemon.py [--model models/mast-tagger.safetensors] [--runs 5]
+
+1. CPU per audio second: `mast-tagger tag` over a 60 s recording at the default settings
+   (user + system CPU of the process / 60), beside YAMNet under onnxruntime (the teacher in
+   DESIGN.md) scoring the same audio in this process (process CPU time / 60).
+2. Onset latency: `mast-tagger run --input stdin` is fed audio at real time, 10 ms at a time;
+   the time from writing the first sample of a 1 kHz tone to reading its `onset` record. Uses the
+   test model (tones), since the latency is the pipeline's, not the weights'.
+3. Peak RSS of `mast-tagger run` over 60 s of real-time input (ru_maxrss).
+4. Time to ready: from starting the process to its sd_notify READY=1.
+
+Medians over --runs; one JSON object per measure on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+ROOT = Path(__file__).resolve().parent.parent
+BINARY = ROOT / ".build/release/mast-tagger"
+TEST_MODEL = ROOT / "Tests/TaggerTests/Fixtures/test-tones.safetensors"
+RATE = 16000
+
+
+def scene(seconds: float, seed: int = 0) -> np.ndarray:
+    """Speech-band noise bursts, tones and quiet: something for every stage to do."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    x = 0.01 * rng.standard_normal(len(t))
+    for start in np.arange(0, seconds, 4.0):
+        on = (t >= start) & (t < start + 1.5)
+        x[on] += 0.3 * np.sin(2 * np.pi * (440 + 100 * start) * t[on])
+    return x.astype(np.float32)
+
+
+def child_cpu(command: list[str], **kwargs) -> tuple[float, subprocess.CompletedProcess]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, check=True, capture_output=True, **kwargs)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done
+
+
+def cpu_per_audio_second(model: Path, runs: int, tmp: Path) -> dict:
+    sys.path.insert(0, str(ROOT / "training"))
+    from teacher import Teacher
+
+    audio = scene(60)
+    wav = tmp / "scene60.wav"
+    soundfile.write(wav, audio, RATE, subtype="PCM_16")
+    teacher = Teacher(threads=1)
+    ours, theirs = [], []
+    for _ in range(runs):
+        cpu, _ = child_cpu([str(BINARY), "tag", "--model", str(model), str(wav)])
+        ours.append(cpu / 60)
+        start = time.process_time()
+        teacher.scores(audio)
+        theirs.append((time.process_time() - start) / 60)
+    return {"measure": "cpu_per_audio_second", "mast_tagger": statistics.median(ours),
+            "yamnet_onnxruntime": statistics.median(theirs),
+            "ratio": statistics.median(ours) / statistics.median(theirs), "runs": runs, "model": str(model)}
+
+
+def onset_latency(runs: int) -> dict:
+    latencies = []
+    tone_at = 3.0
+    t = np.arange(int(6 * RATE)) / RATE
+    audio = np.where(t >= tone_at, 0.3 * np.sin(2 * np.pi * 1000 * t), 1e-4 * np.random.default_rng(1).standard_normal(len(t)))
+    pcm = (audio * 32767).astype("<i2").tobytes()
+    chunk = RATE // 100 * 2  # 10 ms of S16 mono
+    for _ in range(runs):
+        daemon = subprocess.Popen([str(BINARY), "run", "--model", str(TEST_MODEL), "--input", "stdin"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        arrived: dict[str, float] = {}
+
+        def read() -> None:
+            for line in daemon.stdout:
+                record = json.loads(line)
+                if record["type"] == "onset" and record["label"] == "Tone 1 kHz":
+                    arrived.setdefault("onset", time.monotonic())
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        start = time.monotonic()
+        tone_written = None
+        for offset in range(0, len(pcm), chunk):
+            target = start + offset / 2 / RATE
+            time.sleep(max(0, target - time.monotonic()))
+            if tone_written is None and offset / 2 / RATE >= tone_at:
+                tone_written = time.monotonic()
+            daemon.stdin.write(pcm[offset:offset + chunk])
+            daemon.stdin.flush()
+        daemon.stdin.close()
+        daemon.wait(timeout=30)
+        reader.join()
+        if "onset" in arrived:
+            latencies.append(arrived["onset"] - tone_written)
+    return {"measure": "onset_latency_seconds", "median": statistics.median(latencies), "max": max(latencies),
+            "runs": len(latencies), "hop": 1.0, "goal": 1.05}
+
+
+def rss_and_ready(model: Path, runs: int, tmp: Path) -> list[dict]:
+    rss, ready = [], []
+    wav = tmp / "scene60.wav"
+    for i in range(runs):
+        notify = tmp / f"notify{i}"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(notify))
+        sock.settimeout(30)
+        start = time.monotonic()
+        daemon = subprocess.Popen([str(BINARY), "run", "--model", str(model), "--input", f"wav:{wav}"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env=os.environ | {"NOTIFY_SOCKET": str(notify)})
+        while b"READY=1" not in sock.recv(4096):
+            pass
+        ready.append(time.monotonic() - start)
+        sock.close()
+        _, status, usage = os.wait4(daemon.pid, 0)  # the real-time file ends after 60 s
+        rss.append(usage.ru_maxrss / 1024)
+    return [{"measure": "peak_rss_mib", "median": statistics.median(rss), "max": max(rss), "runs": runs,
+             "input": "60 s paced at real time", "goal": 64},
+            {"measure": "time_to_ready_seconds", "median": statistics.median(ready), "runs": runs}]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=ROOT / "models/mast-tagger.safetensors")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-rss", action="store_true", help="skip the 60 s real-time runs")
+    args = parser.parse_args()
+    if not BINARY.exists():
+        raise SystemExit(f"{BINARY} not found: run `make build` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print(json.dumps(cpu_per_audio_second(args.model, args.runs, tmp)), flush=True)
+        print(json.dumps(onset_latency(args.runs)), flush=True)
+        if not args.skip_rss:
+            for result in rss_and_ready(args.model, max(1, args.runs // 2), tmp):
+                print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
