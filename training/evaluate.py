@@ -1,0 +1,81 @@
+"""How closely a student follows its teacher on held-out sources.
+
+  python training/evaluate.py --model runs/mast-t/model.safetensors --data teacher:data/corpus,data/teacher
+      [--json docs/metrics.json]
+
+Metrics, on every window of the test split (sources never seen in training):
+  top1_agreement  the student's most likely class is the teacher's
+  map             mean over classes of the average precision of the student's scores, with the
+                  teacher's labels as truth: a window's positives are the classes the teacher
+                  gives ≥ 0.5, and always its top class; classes with no positive are left out
+  per_class_ap    that AP for each class, with its positive count
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+POSITIVE = 0.5
+
+
+def average_precision(scores: np.ndarray, positives: np.ndarray) -> float:
+    order = np.argsort(-scores, kind="stable")
+    hits = positives[order]
+    precision_at_hit = np.cumsum(hits)[hits] / (np.flatnonzero(hits) + 1)
+    return float(precision_at_hit.mean())
+
+
+def teacher_labels(teacher: np.ndarray) -> np.ndarray:
+    labels = teacher >= POSITIVE
+    labels[np.arange(len(teacher)), teacher.argmax(axis=1)] = True
+    return labels
+
+
+def agreement_metrics(student: np.ndarray, teacher: np.ndarray) -> dict:
+    """student, teacher: [windows, classes] probabilities."""
+    labels = teacher_labels(teacher)
+    per_class = {int(c): {"ap": average_precision(student[:, c], labels[:, c]), "positives": int(labels[:, c].sum())}
+                 for c in np.flatnonzero(labels.any(axis=0))}
+    return {
+        "windows": int(len(student)),
+        "top1_agreement": float((student.argmax(axis=1) == teacher.argmax(axis=1)).mean()),
+        "map": float(np.mean([v["ap"] for v in per_class.values()])),
+        "classes_evaluated": len(per_class),
+        "per_class_ap": per_class,
+    }
+
+
+def main() -> None:
+    import torch
+
+    from mast_tagger.model_file import load_model
+    from train import datasets, predict
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--data", required=True, help="teacher:CORPUS,CACHE")
+    parser.add_argument("--json", type=Path, help="write the metrics here")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model, meta = load_model(args.model)
+    _, test, classes = datasets(args.data, model.cfg.frames)
+    probabilities, targets = predict(model, test, 64)
+    metrics = agreement_metrics(probabilities, targets)
+    metrics["per_class_ap"] = {classes[c]["name"]: v for c, v in metrics["per_class_ap"].items()}
+    by_source: dict[str, list[int]] = {}
+    for i, source in enumerate(test.sources()):
+        by_source.setdefault(source, []).append(i)
+    metrics["per_source"] = {s: agreement_metrics(probabilities[ix], targets[ix])["top1_agreement"] for s, ix in by_source.items()}
+    summary = {k: v for k, v in metrics.items() if k not in ("per_class_ap",)}
+    print(json.dumps(summary, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(metrics, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

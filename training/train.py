@@ -1,0 +1,212 @@
+"""Train a MAST tagger: by distillation from the YAMNet teacher, or from labelled audio.
+
+  python training/train.py --data teacher:data/corpus,data/teacher --arch mast-t --out runs/mast-t
+  python training/train.py --data folders:DIR --arch mast-t --out runs/mine
+  torchrun --nproc_per_node=8 training/train.py --data audioset:SEG.csv,AUDIO,LABELS.csv --arch mast-b ...
+
+Loss: binary cross-entropy on the targets (the teacher's probabilities, or multi-hot labels).
+Augmentation: SpecAugment (two frequency and two time masks) and mixup of features and targets.
+Runs on CPU or GPU, and unchanged under torchrun (DistributedDataParallel; only rank 0 writes).
+Checkpoints go to OUT/checkpoint.pt every --checkpoint-minutes and at every epoch end; a run
+started again with the same --out resumes from there (model, optimiser, schedule, epoch, step).
+At the end OUT/model.safetensors is the engine's model file (F16 with --f16).
+
+With teacher data the corpus manifest's split holds sources out: training never sees a window of
+a test source, and each epoch ends with an evaluation on them (evaluate.py's metrics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader, DistributedSampler
+from tqdm import tqdm
+
+from distill_data import DistillationWindows, read_clips
+from evaluate import agreement_metrics
+from labelled_data import LabelledWindows, parse_spec
+from mast_tagger.model import build_model
+from mast_tagger.model_file import AUDIOSET_NORMALIZATION, preset, save_model
+
+
+def spec_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Two frequency masks (≤ 16 bins) and two time masks (≤ 10 % of frames) per example, in place."""
+    b, frames, bins = x.shape
+    for i in range(b):
+        for _ in range(2):
+            w = int(torch.randint(0, 17, (1,), generator=g))
+            f0 = int(torch.randint(0, bins - w + 1, (1,), generator=g))
+            x[i, :, f0:f0 + w] = 0
+            w = int(torch.randint(0, frames // 10 + 1, (1,), generator=g))
+            t0 = int(torch.randint(0, frames - w + 1, (1,), generator=g))
+            x[i, t0:t0 + w, :] = 0
+    return x
+
+
+def mixup(x: torch.Tensor, y: torch.Tensor, alpha: float, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mixes every example with another of the batch (weight ~ Beta(alpha, alpha))."""
+    lam = torch.distributions.Beta(alpha, alpha).sample((x.shape[0],))
+    lam = torch.maximum(lam, 1 - lam)  # the first example stays dominant
+    perm = torch.randperm(x.shape[0], generator=g)
+    x = lam[:, None, None] * x + (1 - lam[:, None, None]) * x[perm]
+    y = lam[:, None] * y + (1 - lam[:, None]) * y[perm]
+    return x, y
+
+
+def datasets(spec: str, frames: int):
+    """(train, test or None, class list)."""
+    mean, std = AUDIOSET_NORMALIZATION["mean"], AUDIOSET_NORMALIZATION["std"]
+    kind, _, rest = spec.partition(":")
+    if kind == "teacher":
+        corpus, cache = (Path(p) for p in rest.split(","))
+        clips = read_clips(corpus, cache)
+        meta = json.loads((cache / "meta.json").read_text())
+        classes = [{"name": n, "id": m} for n, m in zip(meta["class_names"], meta["mids"])]
+        features = corpus.parent / "features"
+        make = lambda split: DistillationWindows(corpus, cache, features, [c for c in clips if c.split == split],
+                                                 frames, mean, std)
+        return make("train"), make("test"), classes
+    classes, files = parse_spec(spec)
+    return LabelledWindows(files, len(classes), frames, mean, std), None, classes
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, data, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    model.eval()
+    outputs, targets = [], []
+    for x, y in DataLoader(data, batch_size=batch):
+        outputs.append(torch.sigmoid(model(x)).numpy())
+        targets.append(y.numpy())
+    model.train()
+    return np.concatenate(outputs), np.concatenate(targets)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="teacher:CORPUS,CACHE | folders:DIR | audioset:SEG,AUDIO,LABELS")
+    parser.add_argument("--arch", default="mast-t")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--weight-decay", type=float, default=0.05)
+    parser.add_argument("--mixup", type=float, default=0.4, help="Beta parameter; 0 disables mixup")
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
+    parser.add_argument("--checkpoint-minutes", type=float, default=10)
+    parser.add_argument("--max-hours", type=float, default=0, help="stop (after a checkpoint) once this much time has passed")
+    parser.add_argument("--f16", action="store_true", help="export F16 weights")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
+    if distributed:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    rank = dist.get_rank() if distributed else 0
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed + rank)
+    random.seed(args.seed + rank)
+    g = torch.Generator().manual_seed(args.seed + rank)
+
+    base = preset(args.arch)
+    train, test, classes = datasets(args.data, base.frames)
+    cfg = preset(args.arch, num_classes=len(classes))
+    model = build_model(cfg).to(device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    sampler = DistributedSampler(train, seed=args.seed) if distributed else None
+    loader = DataLoader(train, batch_size=args.batch, shuffle=sampler is None, sampler=sampler,
+                        num_workers=args.workers, drop_last=True, generator=g if sampler is None else None)
+    steps_per_epoch = len(loader)
+    total_steps = args.epochs * steps_per_epoch
+    warmup = min(1000, total_steps // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1, (s + 1) / max(warmup, 1))
+                                                 * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = args.out / "checkpoint.pt"
+    epoch, step, history = 0, 0, []
+    if checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        schedule.load_state_dict(state["schedule"])
+        epoch, step, history = state["epoch"], state["step"], state["history"]
+        g.set_state(state["generator"])
+        if rank == 0:
+            print(f"resumed from {checkpoint_path}: epoch {epoch}, step {step}", flush=True)
+    net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
+
+    def save_checkpoint(next_epoch: int, next_step: int) -> None:
+        if rank != 0:
+            return
+        state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
+                 "epoch": next_epoch, "step": next_step, "history": history, "generator": g.get_state(),
+                 "arch": cfg.to_dict(), "args": vars(args) | {"out": str(args.out)}}
+        torch.save(state, args.out / "checkpoint.tmp")
+        (args.out / "checkpoint.tmp").replace(checkpoint_path)
+
+    if rank == 0:
+        print(f"{cfg.name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(classes)} classes, "
+              f"{len(train)} training windows" + (f", {len(test)} test windows" if test else ""), flush=True)
+    started = last_save = time.time()
+    out_of_time = False
+    while epoch < args.epochs and not out_of_time:
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        skip = step - epoch * steps_per_epoch  # batches of this epoch done before a resume
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=rank != 0, initial=max(skip, 0),
+                   total=steps_per_epoch, smoothing=0.05)
+        for b, (x, y) in enumerate(bar):
+            if b < skip:
+                continue
+            x = spec_augment(x, g)
+            if args.mixup > 0:
+                x, y = mixup(x, y, args.mixup, g)
+            loss = loss_fn(net(x.to(device)), y.to(device))
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            step += 1
+            bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{schedule.get_last_lr()[0]:.2e}")
+            if time.time() - last_save > args.checkpoint_minutes * 60:
+                save_checkpoint(epoch, step)
+                last_save = time.time()
+            if args.max_hours and time.time() - started > args.max_hours * 3600:
+                out_of_time = True
+                break
+        if out_of_time:
+            save_checkpoint(epoch, step)
+            break
+        epoch += 1
+        if rank == 0 and test is not None and len(test):
+            probabilities, targets = predict(model, test, args.batch)
+            metrics = agreement_metrics(probabilities, targets)
+            history.append({"epoch": epoch, "step": step, **{k: v for k, v in metrics.items() if k != "per_class_ap"}})
+            print(json.dumps(history[-1]), flush=True)
+        save_checkpoint(epoch, step)
+        last_save = time.time()
+
+    if rank == 0 and epoch >= args.epochs:
+        save_model(model.cpu().eval(), cfg, args.out / "model.safetensors", classes,
+                   dtype=torch.float16 if args.f16 else torch.float32)
+        (args.out / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+        print(f"wrote {args.out / 'model.safetensors'}", flush=True)
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
