@@ -28,7 +28,9 @@ public final class TaggingPipeline: @unchecked Sendable {
         self.config = config
         self.model = model
         self.logger = logger
-        let settings = try StreamTagger.Settings(config: config)
+        var settings = try StreamTagger.Settings(config: config)
+        // A file read as fast as possible is not live: wait for the model rather than drop windows.
+        if config.input.source.hasPrefix("wav:") && !config.input.realtime { settings.backpressure = .block }
         let encoder = RecordEncoder(format: config.output.format)
         tagger = try StreamTagger(model: model, settings: settings) { sink.write(line: encoder.line($0)) }
         source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)

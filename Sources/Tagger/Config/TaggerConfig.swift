@@ -5,8 +5,9 @@ import AudioInput
 public struct TaggerConfig: Codable, Equatable, Sendable {
     /// Model file; empty means the model installed with mast-tagger.
     public var model = ""
-    /// Worker threads for inference.
-    public var threads = 2
+    /// Worker threads for inference. One suits the streaming models: a window takes a few
+    /// milliseconds, and a second thread costs more CPU than it saves in time.
+    public var threads = 1
     public var input = Input()
     public var windows = Windows()
     public var events = EventDecoderConfig()
