@@ -21,6 +21,7 @@ struct EmbedCommand: ParsableCommand {
     var file: String
 
     func run() throws {
+        bootstrapLogging(level: .warning)
         let config = try options.configuration()
         let model = try ModelLocator.load(config)
         var settings = try StreamTagger.Settings(config: config)
@@ -31,14 +32,7 @@ struct EmbedCommand: ParsableCommand {
         let tagger = try StreamTagger(model: model, settings: settings, observe: { result in
             lock.withLock { windows.append(result) }
         }, emit: { _ in })
-        let source = WAVFileSource(path: file, options: .init(channelSelection: try config.input.channelSelection(),
-                                                             outputRate: tagger.sampleRate), logger: Logger(label: "mast-tagger"))
-        let ring = try RingBuffer(capacity: tagger.sampleRate * 4)
-        try source.start(into: ring)
-        drain(ring, into: tagger)
-        source.stop()
-        tagger.finish()
-        if let error = source.lastError { throw error }
+        try feed(file: file, to: tagger, channel: config.input.channelSelection(), logger: Logger(label: "mast-tagger"))
 
         let rate = Double(tagger.sampleRate)
         if let npy {

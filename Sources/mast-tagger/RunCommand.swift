@@ -23,7 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     var tagsTopK: Int?
 
     func run() async throws {
-        LoggingSystem.bootstrap { JournaldLogHandler(label: $0) }
+        bootstrapLogging(level: .info)
         let logger = Logger(label: "mast-tagger")
         let overrides = (input, output, tagsTopK)
         let options = self.options

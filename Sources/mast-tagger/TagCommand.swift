@@ -25,6 +25,7 @@ struct TagCommand: ParsableCommand {
     }
 
     func run() throws {
+        bootstrapLogging(level: .warning)
         let config = try options.configuration()
         let model = try ModelLocator.load(config)
         let encoder = RecordEncoder(format: config.output.format)
@@ -56,14 +57,19 @@ struct TagCommand: ParsableCommand {
                 output.write(line: encoder.line(.event(event)))
             }
         }
-        let source = WAVFileSource(path: file, options: .init(channelSelection: try config.input.channelSelection(),
-                                                             outputRate: tagger.sampleRate), logger: logger)
-        let ring = try RingBuffer(capacity: tagger.sampleRate * 4)
-        try source.start(into: ring)
-        drain(ring, into: tagger)
-        source.stop()
-        tagger.finish()
-        if let error = source.lastError { throw error }
+        try feed(file: file, to: tagger, channel: config.input.channelSelection(), logger: logger)
         if let topK { output.write(line: encoder.line(.summary(.init(file: file, labels: tagger.topClasses(topK))))) }
     }
+}
+
+/// Runs a WAV file through a tagger as fast as the tagger takes it, then finishes the tagger.
+func feed(file: String, to tagger: StreamTagger, channel: ChannelSelection, logger: Logger) throws {
+    let source = WAVFileSource(path: file, options: .init(channelSelection: channel, outputRate: tagger.sampleRate),
+                               logger: logger)
+    let ring = try RingBuffer(capacity: tagger.sampleRate * 4)
+    try source.start(into: ring)
+    drain(ring, into: tagger)
+    source.stop()
+    tagger.finish()
+    if let error = source.lastError { throw error }
 }

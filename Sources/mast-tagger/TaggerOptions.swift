@@ -1,7 +1,17 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MAST
 import Tagger
+
+/// Logs to stderr (journald-aware); file commands (`tag`, `embed`) only say what went wrong.
+func bootstrapLogging(level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = JournaldLogHandler(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
 
 /// Options `run` and `tag` share: the configuration file and the flags that override it.
 struct TaggerOptions: ParsableArguments {

@@ -231,7 +231,20 @@ class MultiscaleBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-class MAST(nn.Module):
+class Tagger(nn.Module):
+    """What MAST and AST share: logits = head(forward_features(features)); subclasses define
+    forward_features (features → pooled embedding, filling `taps` on the way)."""
+
+    head: nn.Linear
+
+    def forward(self, features: torch.Tensor, taps: dict | None = None) -> torch.Tensor:
+        logits = self.head(self.forward_features(features, taps))
+        if taps is not None:
+            taps["logits"] = logits
+        return logits
+
+
+class MAST(Tagger):
     def __init__(self, cfg: ArchConfig):
         super().__init__()
         assert cfg.family == "mast"
@@ -258,12 +271,6 @@ class MAST(nn.Module):
             taps["embedding"] = x
         return x
 
-    def forward(self, features: torch.Tensor, taps: dict | None = None) -> torch.Tensor:
-        logits = self.head(self.forward_features(features, taps))
-        if taps is not None:
-            taps["logits"] = logits
-        return logits
-
 
 class ViTBlock(nn.Module):
     def __init__(self, dim: int, heads: int, mlp_ratio: int):
@@ -286,7 +293,7 @@ class ViTBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-class AST(nn.Module):
+class AST(Tagger):
     """Audio Spectrogram Transformer (Gong et al. 2021): ViT with CLS and distillation tokens.
 
     Keys are AST's own (`module.v.` stripped, `mlp_head.0/1` renamed `head_norm`/`head`), so
@@ -328,12 +335,6 @@ class AST(nn.Module):
             taps["embedding"] = x
         return x
 
-    def forward(self, features: torch.Tensor, taps: dict | None = None) -> torch.Tensor:
-        logits = self.head(self.forward_features(features, taps))
-        if taps is not None:
-            taps["logits"] = logits
-        return logits
 
-
-def build_model(cfg: ArchConfig) -> nn.Module:
+def build_model(cfg: ArchConfig) -> Tagger:
     return MAST(cfg) if cfg.family == "mast" else AST(cfg)
