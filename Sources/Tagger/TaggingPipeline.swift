@@ -21,6 +21,7 @@ public final class TaggingPipeline: @unchecked Sendable {
     // Guarded by `state`:
     private var stopRequested = false
     private var featureThreadDone = false
+    private var inputEndedOnItsOwn = false
     private var lastProgress = DispatchTime.now()
 
     /// Builds the source and the tagger; nothing runs until `start()`.
@@ -87,6 +88,7 @@ public final class TaggingPipeline: @unchecked Sendable {
             }
             tagger.finish()
             state.withLock {
+                inputEndedOnItsOwn = !stopRequested
                 featureThreadDone = true
                 state.broadcast()
             }
@@ -127,6 +129,9 @@ public final class TaggingPipeline: @unchecked Sendable {
                       Int(source.statistics.reopens.load(ordering: .relaxed)))
     }
 
-    /// Why the input ended early, if it did (a truncated file, a failed read).
-    public var inputError: AudioInputError? { source.lastError }
+    /// Why the input ended by itself, if an error ended it (a truncated file, a failed read);
+    /// nil when it ran to its end or was stopped.
+    public var inputError: AudioInputError? {
+        state.withLock { inputEndedOnItsOwn } ? source.lastError : nil
+    }
 }
