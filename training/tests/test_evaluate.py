@@ -21,7 +21,8 @@ def test_a_student_equal_to_its_teacher_agrees_fully_and_a_shuffled_one_does_not
     rng = np.random.default_rng(0)
     teacher = rng.random((200, 6)) ** 3
     same = agreement_metrics(teacher, teacher)
-    assert same["top1_agreement"] == 1.0 and same["map"] > 0.99
+    # Not quite 1: a row's top class counts as positive even below 0.5, where other rows outrank it.
+    assert same["top1_agreement"] == 1.0 and same["map"] > 0.95
     shuffled = agreement_metrics(teacher[rng.permutation(200)], teacher)
     assert shuffled["top1_agreement"] < 0.5 and shuffled["map"] < 0.6
     assert set(same["per_class_ap"]) == set(range(6))
