@@ -62,6 +62,19 @@ def mixup(x: torch.Tensor, y: torch.Tensor, alpha: float, g: torch.Generator) ->
     return x, y
 
 
+def prior_logits(data, samples: int = 2000) -> torch.Tensor:
+    """log-odds of each class's mean target over a spread of training windows.
+
+    Starting the head's bias there matters with 521 sparse soft targets: from a zero bias the
+    cheapest way down the loss is to learn these base rates, and a distilled mast-t settled there
+    with input-independent outputs (measured: prediction spread 3e-5 after an epoch; 2e-3 and a
+    top-1 agreement of 0.76 after 200 steps with this start).
+    """
+    step = max(len(data) // samples, 1)
+    mean = torch.stack([data[i][1] for i in range(0, len(data), step)]).mean(0).clamp(1e-6, 1 - 1e-6)
+    return torch.log(mean / (1 - mean))
+
+
 def datasets(spec: str, frames: int):
     """(train, test or None, class list)."""
     mean, std = AUDIOSET_NORMALIZATION["mean"], AUDIOSET_NORMALIZATION["std"]
@@ -122,7 +135,10 @@ def main() -> None:
     base = preset(args.arch)
     train, test, classes = datasets(args.data, base.frames)
     cfg = preset(args.arch, num_classes=len(classes))
-    model = build_model(cfg).to(device)
+    model = build_model(cfg).init_weights()
+    with torch.no_grad():  # start the head at the targets' base rates (see prior_logits)
+        model.head.bias.copy_(prior_logits(train))
+    model = model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sampler = DistributedSampler(train, seed=args.seed) if distributed else None
     loader = DataLoader(train, batch_size=args.batch, shuffle=sampler is None, sampler=sampler,
@@ -199,11 +215,12 @@ def main() -> None:
         save_checkpoint(epoch, step)
         last_save = time.time()
 
-    if rank == 0 and epoch >= args.epochs:
+    if rank == 0:  # also after --max-hours: the model as far as it got (history says how far)
         save_model(model.cpu().eval(), cfg, args.out / "model.safetensors", classes,
                    dtype=torch.float16 if args.f16 else torch.float32)
-        (args.out / "history.json").write_text(json.dumps(history, indent=1) + "\n")
-        print(f"wrote {args.out / 'model.safetensors'}", flush=True)
+        (args.out / "history.json").write_text(json.dumps({"complete": epoch >= args.epochs, "epochs": epoch,
+                                                           "steps": step, "evaluations": history}, indent=1) + "\n")
+        print(f"wrote {args.out / 'model.safetensors'} after {epoch} of {args.epochs} epochs", flush=True)
     if distributed:
         dist.destroy_process_group()
 

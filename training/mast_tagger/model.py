@@ -237,6 +237,16 @@ class Tagger(nn.Module):
 
     head: nn.Linear
 
+    def init_weights(self) -> "Tagger":
+        """Initialisation for training from scratch (MViTv2/ViT practice): linear weights from a
+        truncated normal with std 0.02 and zero biases; PyTorch's default fan-in scaling let a
+        distilled mast-t collapse to input-independent class priors."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                nn.init.zeros_(module.bias)
+        return self
+
     def forward(self, features: torch.Tensor, taps: dict | None = None) -> torch.Tensor:
         logits = self.head(self.forward_features(features, taps))
         if taps is not None:
