@@ -46,7 +46,7 @@ public final class StreamTagger: @unchecked Sendable {
                 emit: @escaping (Record) -> Void) throws {
         let options = model.fbank
         let fbank = try StreamingFbank(options: options)
-        guard settings.hopFrames >= 1 else { throw TaggerError.badSetting("hop must be at least one frame (10 ms)") }
+        precondition(settings.hopFrames >= 1, "the hop is at least one frame")
         self.model = model
         self.fbank = fbank
         self.settings = settings
@@ -115,15 +115,5 @@ public final class StreamTagger: @unchecked Sendable {
     static func top(_ scores: [Float], count: Int, minScore: Float, classes: [ClassLabel]) -> [Record.Label] {
         scores.indices.sorted { scores[$0] > scores[$1] }.prefix(count).filter { scores[$0] >= minScore }
             .map { Record.Label(label: classes[$0].name, id: classes[$0].id, score: scores[$0]) }
-    }
-}
-
-public enum TaggerError: Error, CustomStringConvertible {
-    case badSetting(String)
-
-    public var description: String {
-        switch self {
-        case .badSetting(let why): return why
-        }
     }
 }

@@ -32,6 +32,7 @@ struct RunCommand: AsyncParsableCommand {
             if let input = overrides.0 { config.input.source = input }
             if let output = overrides.1 { config.output.target = output }
             if let topK = overrides.2 { config.tags.topK = topK }
+            try config.validate()
             return config
         }
         let config = try configuration()

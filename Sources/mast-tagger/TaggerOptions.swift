@@ -42,6 +42,7 @@ struct TaggerOptions: ParsableArguments {
         if let format { config.output.format = format }
         if let hop { config.windows.hop = hop }
         if let threads { config.threads = threads }
+        try config.validate()
         return config
     }
 }

@@ -67,3 +67,16 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(Set(keyPaths(shipped, "")), Set(keyPaths(defaults, "")))
     }
 }
+
+extension ConfigLoaderTests {
+    func testOutOfRangeValuesNameKeyAndLine() {
+        XCTAssertEqual(problem("threads: 0\n"), "test.yaml:1: threads: must be at least 1")
+        XCTAssertEqual(problem("input:\n  channel: left\n"),
+                       "test.yaml:2: input.channel: 'left' is neither \"mix\" nor a channel number (0, 1, …)")
+        XCTAssertEqual(problem("windows:\n  queue: 2\n  hop: 0.015\n"),
+                       "test.yaml:3: windows.hop: 0.015 s is not a positive multiple of 0.01 s")
+        XCTAssertEqual(problem("output: {target: tcp:80}\n"), "test.yaml:1: output.target: 'tcp:80' is neither stdout nor unix:PATH")
+        XCTAssertEqual(problem("output:\n  socket_mode: \"0999\"\n"),
+                       "test.yaml:2: output.socket_mode: '0999' is not an octal mode like 0660")
+    }
+}

@@ -13,9 +13,14 @@ public struct ConfigLoader<Config: Codable> {
     /// Dotted paths of maps with user-chosen keys, e.g. "events.groups".
     public let freeFormPaths: Set<String>
 
-    public init(defaults: Config, freeFormPaths: Set<String>) {
+    /// Checks values the types alone can't (ranges, formats); a `ConfigError` it throws is
+    /// reported at the line of the key it names.
+    public let validate: (Config) throws -> Void
+
+    public init(defaults: Config, freeFormPaths: Set<String>, validate: @escaping (Config) throws -> Void = { _ in }) {
         self.defaults = defaults
         self.freeFormPaths = freeFormPaths
+        self.validate = validate
     }
 
     public struct Problem: Error, CustomStringConvertible, Equatable {
@@ -48,18 +53,26 @@ public struct ConfigLoader<Config: Codable> {
             throw Problem(file: file, line: Self.line(of: error), key: "", reason: "not valid YAML: \(error)")
         }
         let base = try Yams.compose(yaml: YAMLEncoder().encode(defaults))!
-        guard let user else { return defaults }  // an empty file
+        guard let user else { return defaults }  // an empty file: the defaults, which are valid
         guard user.mapping != nil || user.null != nil else {
             throw Problem(file: file, line: user.mark?.line, key: "", reason: "must be a mapping of keys to values")
         }
         let merged = try overlay(user, on: base, path: [], file: file)
+        let config: Config
         do {
-            return try YAMLDecoder().decode(Config.self, from: merged)
+            config = try YAMLDecoder().decode(Config.self, from: merged)
         } catch let error as DecodingError {
             let (codingPath, reason) = Self.describe(error)
             let keys = codingPath.map(\.stringValue)
             throw Problem(file: file, line: Self.node(at: keys, in: user)?.mark?.line, key: keys.joined(separator: "."), reason: reason)
         }
+        do {
+            try validate(config)
+        } catch let error as ConfigError {
+            let keys = error.key.split(separator: ".").map(String.init)
+            throw Problem(file: file, line: Self.node(at: keys, in: user)?.mark?.line, key: error.key, reason: error.reason)
+        }
+        return config
     }
 
     /// `user` laid over `base`: mappings merge key by key, anything else replaces.

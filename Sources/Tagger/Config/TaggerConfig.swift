@@ -1,4 +1,5 @@
 import AudioInput
+import Foundation
 
 /// The daemon's configuration: config.yaml at the repository root documents every key, with
 /// these defaults. Command-line flags override the file.
@@ -80,7 +81,32 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     /// Maps whose keys are the user's own, not configuration keys.
     public static let freeFormPaths: Set<String> = ["events.classes", "events.groups"]
 
-    public static var loader: ConfigLoader<TaggerConfig> { ConfigLoader(defaults: TaggerConfig(), freeFormPaths: freeFormPaths) }
+    public static var loader: ConfigLoader<TaggerConfig> {
+        ConfigLoader(defaults: TaggerConfig(), freeFormPaths: freeFormPaths) { try $0.validate() }
+    }
+
+    /// Ranges and formats; each failure names its key. (Event names are checked against the
+    /// model's classes when the pipeline is built.)
+    public func validate() throws {
+        func require(_ ok: Bool, _ key: String, _ reason: String) throws {
+            if !ok { throw ConfigError(key: key, reason: reason) }
+        }
+        try require(threads >= 1, "threads", "must be at least 1")
+        try require(input.rate > 0, "input.rate", "must be positive")
+        try require(input.bufferSeconds > 0, "input.buffer_seconds", "must be positive")
+        try require(input.stdinRate > 0, "input.stdin_rate", "must be positive")
+        try require(input.stdinChannels > 0, "input.stdin_channels", "must be positive")
+        try require(input.watchdogSeconds > 0, "input.watchdog_seconds", "must be positive")
+        try require(input.retryInitialSeconds > 0, "input.retry_initial_seconds", "must be positive")
+        try require(input.retryMaxSeconds >= input.retryInitialSeconds, "input.retry_max_seconds",
+                    "must be at least retry_initial_seconds")
+        _ = try input.channelSelection()
+        _ = try StreamTagger.Settings(config: self)
+        try require(output.target == "stdout" || output.target.hasPrefix("unix:") && output.target.count > 5,
+                    "output.target", "'\(output.target)' is neither stdout nor unix:PATH")
+        try require(mode_t(output.socketMode, radix: 8).map { $0 <= 0o777 } ?? false, "output.socket_mode",
+                    "'\(output.socketMode)' is not an octal mode like 0660")
+    }
 }
 
 extension StreamTagger.Settings {

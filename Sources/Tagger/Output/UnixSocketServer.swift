@@ -23,7 +23,7 @@ import ServiceLifecycle
 public final class UnixSocketServer: RecordSink, Service {
     /// Where the listening socket comes from.
     public enum Listener: Sendable {
-        /// Bind a new socket at this path and give it this file mode (chmod after bind). A stale
+        /// Bind a new socket at this path with this file mode (set before it appears there). A stale
         /// socket file is replaced; anything else at the path is an error.
         case path(String, mode: mode_t = 0o660)
         /// Adopt a socket that is already bound and listening: systemd socket activation
@@ -175,18 +175,20 @@ public final class UnixSocketServer: RecordSink, Service {
             }
         case .path(let path, let mode):
             try removeStaleSocket(at: path)
+            // bind(2) creates the file with the umask's mode: bind beside the final path, set the
+            // mode, then rename, so no client ever sees the socket with other permissions.
+            let staging = "\(path).\(getpid()).new"
+            unlink(staging)
             let channel: Channel
             do {
-                channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+                channel = try await bootstrap.bind(unixDomainSocketPath: staging).get()
             } catch {
                 throw Failure(subject: path, reason: "cannot bind: \(error)")
             }
-            // bind(2) creates the file with the umask's mode; the socket is reachable with it until
-            // this chmod, so keep the directory closed to those who must not connect.
-            guard chmod(path, mode) == 0 else {
-                let reason = "cannot set mode \(String(mode, radix: 8)): \(Self.lastError())"
+            guard chmod(staging, mode) == 0, rename(staging, path) == 0 else {
+                let reason = "cannot set mode \(String(mode, radix: 8)) and move it into place: \(Self.lastError())"
                 try? await channel.close()
-                unlink(path)
+                unlink(staging)
                 throw Failure(subject: path, reason: reason)
             }
             return channel
