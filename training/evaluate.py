@@ -8,6 +8,8 @@ Metrics, on every window of the test split (sources never seen in training):
   map             mean over classes of the average precision of the student's scores, with the
                   teacher's labels as truth: a window's positives are the classes the teacher
                   gives ≥ 0.5, and always its top class; classes with no positive are left out
+  map_frequent    the same mean over classes with at least 20 positive windows (rare classes'
+                  AP rests on a handful of windows; this shows what the student learned well)
   per_class_ap    that AP for each class, with its positive count
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 POSITIVE = 0.5
+FREQUENT = 20
 
 
 def average_precision(scores: np.ndarray, positives: np.ndarray) -> float:
@@ -45,6 +48,8 @@ def agreement_metrics(student: np.ndarray, teacher: np.ndarray) -> dict:
         "top1_agreement": float((student.argmax(axis=1) == teacher.argmax(axis=1)).mean()),
         "map": float(np.mean([v["ap"] for v in per_class.values()])),
         "classes_evaluated": len(per_class),
+        "map_frequent": float(np.mean([v["ap"] for v in per_class.values() if v["positives"] >= FREQUENT] or [np.nan])),
+        "classes_frequent": sum(v["positives"] >= FREQUENT for v in per_class.values()),
         "per_class_ap": per_class,
     }
 
