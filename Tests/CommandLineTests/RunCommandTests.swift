@@ -101,10 +101,10 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(daemon.lines.contains { $0.contains("event Tone 1 kHz") }, daemon.stdout)
     }
 
-    func testNotifiesSystemdWhenReady() throws {
+    /// A datagram socket standing in for systemd's NOTIFY_SOCKET.
+    func notifySocket() throws -> (fd: Int32, path: String) {
         let socketPath = directory.appendingPathComponent("notify").path
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: socketPath.utf8) }
@@ -114,12 +114,26 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(bound, 0)
         var timeout = timeval(tv_sec: 15, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return (fd, socketPath)
+    }
 
-        let daemon = try Daemon(["run", "--model", Daemon.testModel, "--input", "stdin"], environment: ["NOTIFY_SOCKET": socketPath])
+    func receive(_ fd: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 512)
         let received = recv(fd, &buffer, buffer.count, 0)
-        XCTAssertGreaterThan(received, 0)
-        XCTAssertTrue(String(decoding: buffer.prefix(max(received, 0)), as: UTF8.self).contains("READY=1"))
+        return String(decoding: buffer.prefix(max(received, 0)), as: UTF8.self)
+    }
+
+    func testNotifiesSystemdWhenReadyAndPingsTheWatchdog() throws {
+        let (fd, path) = try notifySocket()
+        defer { close(fd) }
+        // WatchdogSec=0.4 s: the daemon pings every 0.2 s while its feature stage makes progress.
+        let daemon = try Daemon(["run", "--model", Daemon.testModel, "--input", "stdin"],
+                                environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"])
+        XCTAssertTrue(receive(fd).contains("READY=1"))
+        var messages: [String] = []
+        for _ in 0 ..< 6 { messages.append(receive(fd)) }
+        XCTAssertTrue(messages.contains { $0.contains("WATCHDOG=1") }, "\(messages)")
+        XCTAssertTrue(messages.contains { $0.hasPrefix("STATUS=") && $0.contains("windows") }, "\(messages)")
         try daemon.stdin.close()
         XCTAssertEqual(daemon.exitStatus(within: 10), 0, daemon.stderr)
     }
