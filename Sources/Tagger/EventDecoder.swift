@@ -78,7 +78,8 @@ public final class EventDecoder {
         let sliceStart = max(centre - hopSamples / 2, 0), sliceEnd = sliceStart + hopSamples
         var records: [Record] = []
         for (o, output) in outputs.enumerated() {
-            let raw = output.members.map { probabilities[$0] }.max()!
+            var raw = -Float.infinity  // the best member's probability, without an array per class per window
+            for member in output.members { raw = max(raw, probabilities[member]) }
             var track = tracks[o]
             track.recent.append(raw)
             if track.recent.count > historyLength { track.recent.removeFirst() }
