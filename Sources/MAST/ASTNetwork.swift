@@ -3,13 +3,13 @@
 /// `module.v.` dropped and `mlp_head.0/1` named `head_norm`/`head` (see training/convert_ast.py).
 final class ASTNetwork: Network {
     let config: ArchitectureConfig
-    let patchWeight, patchBias: UnsafePointer<Float>  // patch_embed.proj.weight (dim, 1, 16, 16), .bias (dim)
+    let patchWeight: LinearWeight, patchBias: UnsafePointer<Float>  // patch_embed.proj.weight (dim, 1, 16, 16), .bias (dim)
     let clsToken, distToken: UnsafePointer<Float>     // cls_token, dist_token (1, 1, dim)
     let positions: UnsafePointer<Float>                // pos_embed (1, patches + 2, dim)
     let blocks: [ViTBlock]                             // blocks.{0..<depth}
     let normWeight, normBias: UnsafePointer<Float>    // norm.{weight,bias} (dim)
     let headNormWeight, headNormBias: UnsafePointer<Float> // head_norm.{weight,bias} (dim), eps 1e-5
-    let headWeight, headBias: UnsafePointer<Float>    // head.weight (classes, dim), head.bias (classes)
+    let headWeight: LinearWeight, headBias: UnsafePointer<Float>    // head.weight (classes, dim), head.bias (classes)
     private let loader: WeightLoader
     private let state: ASTRunState
 
@@ -17,7 +17,8 @@ final class ASTNetwork: Network {
         self.config = config
         self.loader = loader
         let dim = config.dim!, tokens = config.patchGrid.count + 2
-        patchWeight = try loader.take("patch_embed.proj.weight", [dim, 1, config.patchKernel[0], config.patchKernel[1]])
+        patchWeight = try loader.takeLinear("patch_embed.proj.weight", outDim: dim, inDim: config.patchKernel[0] * config.patchKernel[1],
+                                           shape: [dim, 1, config.patchKernel[0], config.patchKernel[1]])
         patchBias = try loader.take("patch_embed.proj.bias", [dim])
         clsToken = try loader.take("cls_token", [1, 1, dim])
         distToken = try loader.take("dist_token", [1, 1, dim])
@@ -29,7 +30,7 @@ final class ASTNetwork: Network {
         normBias = try loader.take("norm.bias", [dim])
         headNormWeight = try loader.take("head_norm.weight", [dim])
         headNormBias = try loader.take("head_norm.bias", [dim])
-        headWeight = try loader.take("head.weight", [config.numClasses, dim])
+        headWeight = try loader.takeLinear("head.weight", outDim: config.numClasses, inDim: dim)
         headBias = try loader.take("head.bias", [config.numClasses])
         try loader.finish()
         state = ASTRunState(config: config)
@@ -41,7 +42,7 @@ final class ASTNetwork: Network {
         let dim = config.dim!, grid = config.patchGrid, tokens = grid.count + 2, x = state.x
         patchEmbedding(out: x + 2 * dim, features: features, columns: state.columns, weight: patchWeight, bias: patchBias,
                        melBins: config.melBins, frames: config.frames, grid: grid,
-                       kernel: config.patchKernel, stride: config.patchStride, padding: config.patchPadding, dim: dim)
+                       kernel: config.patchKernel, stride: config.patchStride, padding: config.patchPadding)
         x.update(from: clsToken, count: dim)
         (x + dim).update(from: distToken, count: dim)
         for i in 0 ..< tokens * dim { x[i] += positions[i] }
@@ -61,7 +62,7 @@ final class ASTNetwork: Network {
         for c in 0 ..< dim { pooled[c] = (state.xNorm[c] + state.xNorm[dim + c]) / 2 }
         layerNorm(out: pooled, inp: pooled, weight: headNormWeight, bias: headNormBias, rows: 1, dim: dim, eps: 1e-5)
         taps?("embedding", UnsafeBufferPointer(state.embedding), [dim])
-        linear(out: logits, inp: pooled, weight: headWeight, bias: headBias, rows: 1, inDim: dim, outDim: config.numClasses)
+        linear(out: logits, inp: pooled, weight: headWeight, bias: headBias, rows: 1)
         taps?("logits", UnsafeBufferPointer(start: logits, count: config.numClasses), [config.numClasses])
     }
 }
@@ -71,8 +72,8 @@ struct ViTBlock {
     let dim: Int
     let heads: Int
     let norm1Weight, norm1Bias: UnsafePointer<Float> // {prefix}.norm1.{weight,bias} (dim)
-    let qkvWeight, qkvBias: UnsafePointer<Float>     // {prefix}.attn.qkv.weight (3·dim, dim), .bias
-    let projWeight, projBias: UnsafePointer<Float>   // {prefix}.attn.proj.weight (dim, dim), .bias
+    let qkvWeight: LinearWeight, qkvBias: UnsafePointer<Float>   // {prefix}.attn.qkv.weight (3·dim, dim), .bias
+    let projWeight: LinearWeight, projBias: UnsafePointer<Float> // {prefix}.attn.proj.weight (dim, dim), .bias
     let norm2Weight, norm2Bias: UnsafePointer<Float> // {prefix}.norm2.{weight,bias} (dim)
     let mlp: FeedForward                              // {prefix}.mlp.*
 
@@ -81,9 +82,9 @@ struct ViTBlock {
         self.heads = heads
         norm1Weight = try loader.take("\(prefix).norm1.weight", [dim])
         norm1Bias = try loader.take("\(prefix).norm1.bias", [dim])
-        qkvWeight = try loader.take("\(prefix).attn.qkv.weight", [3 * dim, dim])
+        qkvWeight = try loader.takeLinear("\(prefix).attn.qkv.weight", outDim: 3 * dim, inDim: dim)
         qkvBias = try loader.take("\(prefix).attn.qkv.bias", [3 * dim])
-        projWeight = try loader.take("\(prefix).attn.proj.weight", [dim, dim])
+        projWeight = try loader.takeLinear("\(prefix).attn.proj.weight", outDim: dim, inDim: dim)
         projBias = try loader.take("\(prefix).attn.proj.bias", [dim])
         norm2Weight = try loader.take("\(prefix).norm2.weight", [dim])
         norm2Bias = try loader.take("\(prefix).norm2.bias", [dim])
@@ -93,16 +94,18 @@ struct ViTBlock {
     func forward(x: UnsafeMutablePointer<Float>, tokens: Int, state: ASTRunState) {
         let hd = dim / heads, scale = 1 / Float(hd).squareRoot()
         layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: tokens, dim: dim, eps: normEpsilon)
-        linear(out: state.qkv, inp: state.xNorm, weight: qkvWeight, bias: qkvBias, rows: tokens, inDim: dim, outDim: 3 * dim)
+        linear(out: state.qkv, inp: state.xNorm, weight: qkvWeight, bias: qkvBias, rows: tokens)
         parallelChunks(heads, costPerItem: 2 * tokens * tokens * hd) { worker, range in
             for h in range {
                 let q = state.qkv + h * hd
+                let head = PackedHead(k: q + dim, v: q + 2 * dim, stride: 3 * dim, keys: tokens, headDim: hd,
+                                      into: state.packedHeads[worker])
                 attentionHead(out: state.attended + h * hd, outStride: dim, q: q, qStride: 3 * dim,
-                              k: q + dim, kStride: 3 * dim, v: q + 2 * dim, vStride: 3 * dim, scores: state.scores[worker],
-                              queries: tokens, keys: tokens, headDim: hd, scale: scale, accumulate: false)
+                              keys: head.keys, values: head.values, scores: state.scores[worker],
+                              queries: tokens, scale: scale, accumulate: false)
             }
         }
-        linear(out: x, inp: state.attended, weight: projWeight, bias: projBias, rows: tokens, inDim: dim, outDim: dim, accumulate: true)
+        linear(out: x, inp: state.attended, weight: projWeight, bias: projBias, rows: tokens, accumulate: true)
         layerNorm(out: state.xNorm, inp: x, weight: norm2Weight, bias: norm2Bias, rows: tokens, dim: dim, eps: normEpsilon)
         mlp.forward(xNorm: state.xNorm, out: x, hidden: state.hidden, rows: tokens)
     }
@@ -115,6 +118,7 @@ final class ASTRunState {
     let qkv: UnsafeMutablePointer<Float>      // (tokens, 3·dim)
     let attended: UnsafeMutablePointer<Float> // (tokens, dim)
     let scores: [UnsafeMutablePointer<Float>] // one head per worker: (tokens, tokens)
+    let packedHeads: [UnsafeMutablePointer<Float>] // one head per worker: PackedHead storage
     let hidden: UnsafeMutablePointer<Float>   // (tokens, mlpRatio·dim)
     let columns: UnsafeMutablePointer<Float>  // patch im2col: (patches, kF·kT)
     let embedding: UnsafeMutableBufferPointer<Float> // (dim)
@@ -126,6 +130,7 @@ final class ASTRunState {
         self.arena = arena
         x = make(tokens * dim); xNorm = make(tokens * dim); qkv = make(tokens * 3 * dim)
         attended = make(tokens * dim); scores = (0 ..< parallelism).map { _ in make(tokens * tokens) }
+        packedHeads = (0 ..< parallelism).map { _ in make(PackedHead.capacity(keys: tokens, headDim: dim / config.heads!)) }
         hidden = make(tokens * config.mlpRatio * dim)
         columns = make(patches * config.patchKernel[0] * config.patchKernel[1])
         embedding = UnsafeMutableBufferPointer(start: make(dim), count: dim)

@@ -2,10 +2,10 @@
 final class MASTNetwork: Network {
     let config: ArchitectureConfig
     let plans: [BlockPlan]
-    let patchWeight, patchBias: UnsafePointer<Float>  // patch_embed.proj.weight (dim0, 1, kF, kT), .bias (dim0)
+    let patchWeight: LinearWeight, patchBias: UnsafePointer<Float>  // patch_embed.proj.weight (dim0, 1, kF, kT), .bias (dim0)
     let blocks: [MultiscaleBlock]                      // blocks.{0..<Σdepth}
     let normWeight, normBias: UnsafePointer<Float>    // norm.weight, norm.bias (dimLast)
-    let headWeight, headBias: UnsafePointer<Float>    // head.weight (classes, dimLast), head.bias (classes)
+    let headWeight: LinearWeight, headBias: UnsafePointer<Float>    // head.weight (classes, dimLast), head.bias (classes)
     private let loader: WeightLoader
     private let state: MASTRunState
 
@@ -14,14 +14,15 @@ final class MASTNetwork: Network {
         self.loader = loader
         plans = BlockPlan.plans(for: config)
         let dim0 = plans[0].dimIn, dimLast = config.embeddingDim
-        patchWeight = try loader.take("patch_embed.proj.weight", [dim0, 1, config.patchKernel[0], config.patchKernel[1]])
+        patchWeight = try loader.takeLinear("patch_embed.proj.weight", outDim: dim0, inDim: config.patchKernel[0] * config.patchKernel[1],
+                                           shape: [dim0, 1, config.patchKernel[0], config.patchKernel[1]])
         patchBias = try loader.take("patch_embed.proj.bias", [dim0])
         blocks = try plans.enumerated().map { i, plan in
             try MultiscaleBlock(plan: plan, index: i, mlpRatio: config.mlpRatio, loader: loader)
         }
         normWeight = try loader.take("norm.weight", [dimLast])
         normBias = try loader.take("norm.bias", [dimLast])
-        headWeight = try loader.take("head.weight", [config.numClasses, dimLast])
+        headWeight = try loader.takeLinear("head.weight", outDim: config.numClasses, inDim: dimLast)
         headBias = try loader.take("head.bias", [config.numClasses])
         try loader.finish()
         state = MASTRunState(config: config, plans: plans)
@@ -34,7 +35,7 @@ final class MASTNetwork: Network {
         var x = state.x, y = state.y
         patchEmbedding(out: x, features: features, columns: state.columns, weight: patchWeight, bias: patchBias,
                        melBins: config.melBins, frames: config.frames, grid: grid,
-                       kernel: config.patchKernel, stride: config.patchStride, padding: config.patchPadding, dim: dim0)
+                       kernel: config.patchKernel, stride: config.patchStride, padding: config.patchPadding)
         taps?("patch_embed", UnsafeBufferPointer(start: x, count: grid.count * dim0), [grid.count, dim0])
 
         for (i, block) in blocks.enumerated() {
@@ -52,7 +53,7 @@ final class MASTNetwork: Network {
         meanOverRows(out: pooled, inp: x, rows: n, dim: d)
         layerNorm(out: pooled, inp: pooled, weight: normWeight, bias: normBias, rows: 1, dim: d, eps: normEpsilon)
         taps?("embedding", UnsafeBufferPointer(state.embedding), [d])
-        linear(out: logits, inp: pooled, weight: headWeight, bias: headBias, rows: 1, inDim: d, outDim: config.numClasses)
+        linear(out: logits, inp: pooled, weight: headWeight, bias: headBias, rows: 1)
         taps?("logits", UnsafeBufferPointer(start: logits, count: config.numClasses), [config.numClasses])
     }
 }
@@ -66,6 +67,7 @@ final class MASTRunState {
     let q: UnsafeMutablePointer<Float>        // pooled queries: (gridQ, dimOut)
     let k, v: UnsafeMutablePointer<Float>     // pooled keys and values: (gridKV, dimOut)
     let attended: UnsafeMutablePointer<Float> // attn·v + q, all heads: (gridQ, dimOut)
+    let packedHeads: UnsafeMutablePointer<Float> // every head's keys and values packed: heads × PackedHead
     let attention: [AttentionScratch]         // one per worker
     let hidden: UnsafeMutablePointer<Float>   // MLP hidden: (gridQ, mlpRatio·dimOut)
     let columns: UnsafeMutablePointer<Float>  // patch im2col: (patch tokens, kF·kT)
@@ -85,6 +87,7 @@ final class MASTRunState {
         k = make(largest { $0.gridKV.count * $0.dimOut })
         v = make(largest { $0.gridKV.count * $0.dimOut })
         attended = make(largest { $0.gridQ.count * $0.dimOut })
+        packedHeads = make(largest { $0.heads * PackedHead.capacity(keys: $0.gridKV.count, headDim: $0.headDim) })
         attention = (0 ..< parallelism).map { _ in
             AttentionScratch(scores: make(largest { $0.gridQ.count * $0.gridKV.count }),
                              relF: make(largest { $0.gridQ.count * $0.gridKV.f }),

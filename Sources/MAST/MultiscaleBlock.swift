@@ -8,7 +8,8 @@ struct MultiscaleBlock {
     let plan: BlockPlan
     let norm1Weight, norm1Bias: UnsafePointer<Float>  // blocks.{i}.norm1.{weight,bias} (dimIn)
     let attention: PoolingAttention                    // blocks.{i}.attn.*
-    let projWeight, projBias: UnsafePointer<Float>?    // blocks.{i}.proj.{weight (dimOut, dimIn), bias}, when the width changes
+    let projWeight: LinearWeight?                      // blocks.{i}.proj.weight (dimOut, dimIn), when the width changes
+    let projBias: UnsafePointer<Float>?                // blocks.{i}.proj.bias (dimOut)
     let norm2Weight, norm2Bias: UnsafePointer<Float>  // blocks.{i}.norm2.{weight,bias} (dimOut)
     let mlp: FeedForward                               // blocks.{i}.mlp.*
 
@@ -19,7 +20,7 @@ struct MultiscaleBlock {
         norm1Bias = try loader.take("\(prefix).norm1.bias", [plan.dimIn])
         attention = try PoolingAttention(plan: plan, prefix: "\(prefix).attn", loader: loader)
         if plan.dimIn != plan.dimOut {
-            projWeight = try loader.take("\(prefix).proj.weight", [plan.dimOut, plan.dimIn])
+            projWeight = try loader.takeLinear("\(prefix).proj.weight", outDim: plan.dimOut, inDim: plan.dimIn)
             projBias = try loader.take("\(prefix).proj.bias", [plan.dimOut])
         } else {
             projWeight = nil; projBias = nil
@@ -36,7 +37,7 @@ struct MultiscaleBlock {
 
         var skip = UnsafePointer(x)
         if let projWeight {
-            linear(out: state.skip, inp: state.xNorm, weight: projWeight, bias: projBias, rows: n, inDim: p.dimIn, outDim: p.dimOut)
+            linear(out: state.skip, inp: state.xNorm, weight: projWeight, bias: projBias, rows: n)
             skip = UnsafePointer(state.skip)
         }
         if p.poolsQueries {

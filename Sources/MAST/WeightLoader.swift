@@ -64,6 +64,28 @@ public final class WeightLoader: @unchecked Sendable {
         }
     }
 
+    /// The weight `key` of a linear layer, stored (outDim, inDim) or as `shape` with the same
+    /// layout (a convolution's (outDim, 1, kF, kT)), packed as the product's right-hand side
+    /// (inDim × outDim) in the engine's precision. A widened F16/BF16 copy is freed once packed,
+    /// so the model holds each matrix once.
+    func takeLinear(_ key: String, outDim: Int, inDim: Int, shape: [Int]? = nil) throws -> LinearWeight {
+        let ownedBefore = owned.count
+        let weight = try take(key, shape ?? [outDim, inDim])
+        let widened = owned.count > ownedBefore  // F16/BF16 (or random weights) in a buffer of its own
+        let packed: LinearWeight
+        switch Engine.precision {
+        case .float32:
+            packed = .float32(PackedMatrix(transposing: weight, rowStride: inDim, n: outDim, k: inDim,
+                                           into: allocate(PackedMatrix.capacity(k: inDim, n: outDim)).baseAddress!))
+        case .int8:
+            packed = .int8(QuantizedMatrix(weight: weight, n: outDim, k: inDim) { bytes in
+                UnsafeMutableRawPointer(self.allocate((bytes + 3) / 4).baseAddress!)
+            })
+        }
+        if widened { owned.remove(at: ownedBefore).deallocate() }
+        return packed
+    }
+
     /// Fails when the file holds tensors the architecture never asked for.
     public func finish() throws {
         guard case .file(let file) = source else { return }

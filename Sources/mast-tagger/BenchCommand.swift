@@ -1,5 +1,4 @@
 import ArgumentParser
-import COpenBLAS
 import Foundation
 import MAST
 
@@ -15,8 +14,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "A safetensors file whose `features` tensor [frames, mel] is the input (default: seeded noise).")
     var input: String?
 
-    @Option(help: "OpenBLAS threads (default: all cores).")
+    @Option(help: "Engine threads, and OpenBLAS threads for the sgemm reference (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Linear-layer precision: f32, or int8 (needs a CPU with AVX-VNNI).")
+    var precision: MatrixPrecision = .float32
 
     @Option(help: "Timed forward passes per architecture (after two warm-up passes); the median is reported.")
     var iterations: Int = 10
@@ -30,6 +32,9 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
+        guard precision == .float32 || Engine.int8Supported else {
+            throw ValidationError("--precision int8 needs a CPU with AVX-VNNI or AVX512-VNNI; this one has neither")
+        }
         if input != nil && selection.model == nil && selection.architecture == nil {
             throw ValidationError("--input needs --model or --arch")
         }
@@ -37,7 +42,8 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         Engine.setThreadCount(threads)
-        let peak = sgemmSize > 0 ? sgemmGFLOPS(size: sgemmSize, threads: threads) : nil
+        Engine.setPrecision(precision)
+        let peak = sgemmSize > 0 ? try OpenBLASReference().gflops(size: sgemmSize, threads: threads) : nil
         if !json, let peak { print(String(format: "sgemm %d×%d: %.1f GFLOP/s on %d thread(s)", sgemmSize, sgemmSize, peak, threads)) }
 
         let models: [Model]
@@ -56,7 +62,7 @@ struct BenchCommand: ParsableCommand {
             if json {
                 var object: [String: Any] = [
                     "arch": model.config.name, "ms_per_window": median * 1000, "gflops": gflops, "macs": macs,
-                    "threads": threads, "iterations": iterations, "frames": model.config.frames, "weights": model.source,
+                    "threads": threads, "precision": precision.rawValue, "iterations": iterations, "frames": model.config.frames, "weights": model.source,
                     "ms_min": times.min()! * 1000, "ms_max": times.max()! * 1000,
                 ]
                 if let peak {
@@ -107,16 +113,4 @@ func seconds(_ body: () -> Void) -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-/// Median GFLOP/s of `size`×`size` sgemm with OpenBLAS's own `threads` threads: the ceiling a
-/// network's matrix products could approach on this machine.
-func sgemmGFLOPS(size: Int, threads: Int) -> Double {
-    openblas_set_num_threads(Int32(threads))
-    defer { openblas_set_num_threads(1) }  // the engine's setting (Engine.setThreadCount)
-    let a = [Float](repeating: 0.5, count: size * size), b = a
-    var c = [Float](repeating: 0, count: size * size)
-    let n = Int32(size)
-    let times = (0 ..< 5).map { _ in
-        seconds { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, &c, n) }
-    }
-    return 2 * pow(Double(size), 3) / times.sorted()[2] / 1e9
-}
+extension MatrixPrecision: ExpressibleByArgument {}

@@ -1,23 +1,38 @@
-import COpenBLAS
-
 /// One head of scaled dot-product attention, on strided row views so heads are read in place:
 ///
 ///     scores[queries, keys] = scale · q · kᵀ   (+ positionBias(scores), before the softmax)
 ///     out (=|+=) softmax(scores) · v
 ///
-/// `q`, `k`, `v`, `out` point at the head's first column; their rows are `*Stride` floats apart.
-/// With `accumulate`, `out` keeps what it holds (MViTv2's residual pooling adds the pooled q).
+/// `keys` is the head's k packed as `kᵀ` (headDim × keys) and `values` its v (keys × headDim),
+/// both packed by the caller once per head. `q` and `out` point at the head's first column; their
+/// rows are `*Stride` floats apart. With `accumulate`, `out` keeps what it holds (MViTv2's
+/// residual pooling adds the pooled q).
 func attentionHead(
-    out: UnsafeMutablePointer<Float>, outStride: Int,
-    q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, kStride: Int,
-    v: UnsafePointer<Float>, vStride: Int, scores: UnsafeMutablePointer<Float>,
-    queries: Int, keys: Int, headDim: Int, scale: Float, accumulate: Bool,
+    out: UnsafeMutablePointer<Float>, outStride: Int, q: UnsafePointer<Float>, qStride: Int,
+    keys: PackedMatrix, values: PackedMatrix, scores: UnsafeMutablePointer<Float>,
+    queries: Int, scale: Float, accumulate: Bool,
     positionBias: ((UnsafeMutablePointer<Float>) -> Void)? = nil
 ) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queries), Int32(keys), Int32(headDim),
-                scale, q, Int32(qStride), k, Int32(kStride), 0, scores, Int32(keys))
+    gemm(out: scores, ldOut: keys.n, a: q, lda: qStride, b: keys, rows: queries, alpha: scale)
     positionBias?(scores)
-    softmaxRows(scores, rows: queries, cols: keys)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(queries), Int32(headDim), Int32(keys),
-                1, scores, Int32(keys), v, Int32(vStride), accumulate ? 1 : 0, out, Int32(outStride))
+    softmaxRows(scores, rows: queries, cols: keys.n)
+    gemm(out: out, ldOut: outStride, a: scores, lda: keys.n, b: values, rows: queries, accumulate: accumulate)
+}
+
+/// Storage for one head's packed keys and values over `keys` tokens.
+struct PackedHead {
+    let keys: PackedMatrix
+    let values: PackedMatrix
+
+    static func capacity(keys: Int, headDim: Int) -> Int {
+        PackedMatrix.capacity(k: headDim, n: keys) + PackedMatrix.capacity(k: keys, n: headDim)
+    }
+
+    /// Packs `k[keys, headDim]` and `v[keys, headDim]` (rows `stride` apart) into `storage`.
+    init(k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int, keys: Int, headDim: Int,
+         into storage: UnsafeMutablePointer<Float>) {
+        self.keys = PackedMatrix(transposing: k, rowStride: stride, n: keys, k: headDim, into: storage)
+        values = PackedMatrix(v, rowStride: stride, k: keys, n: headDim,
+                              into: storage + PackedMatrix.capacity(k: headDim, n: keys))
+    }
 }

@@ -1,10 +1,9 @@
 import Dispatch
 
-/// The engine's own threading. OpenBLAS runs single-threaded and the engine splits every large
-/// operation (matrix products by rows, attention by head and query rows, element-wise kernels by
-/// rows) over `parallelism` workers. With OpenBLAS's own threads, its idle threads spin-yield
-/// while the element-wise kernels run and steal the cores those kernels need (measured: 15% of
-/// mast-b's time in sched_yield); see BENCHMARKS.md.
+/// The engine's own threading: every large operation (matrix products by rows, attention by head
+/// and query rows, element-wise kernels by rows) is split over `parallelism` workers. (When the
+/// engine used OpenBLAS, OpenBLAS's idle threads spin-yielded while the element-wise kernels ran
+/// and stole the cores those kernels needed: 15% of mast-b's time in sched_yield.)
 nonisolated(unsafe) var parallelism = 1
 
 /// Work below this many multiply-accumulates or element operations runs on the calling thread:

@@ -3,11 +3,11 @@
 ///
 /// `features[frames, melBins]` is time-major; the image it represents has height `melBins`
 /// (frequency) and width `frames` (time), so pixel (f, t) is `features[t * melBins + f]`.
-/// `columns[grid.count, kF * kT]` is scratch. `out[grid.count, dim]` (tokens frequency-major).
+/// `columns[grid.count, kF * kT]` is scratch. `out[grid.count, weight.outDim]` (tokens frequency-major).
 func patchEmbedding(
     out: UnsafeMutablePointer<Float>, features: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
-    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, melBins: Int, frames: Int,
-    grid: Grid, kernel: [Int], stride: [Int], padding: [Int], dim: Int
+    weight: LinearWeight, bias: UnsafePointer<Float>, melBins: Int, frames: Int,
+    grid: Grid, kernel: [Int], stride: [Int], padding: [Int]
 ) {
     let kF = kernel[0], kT = kernel[1], k = kF * kT
     for of in 0 ..< grid.f {
@@ -23,5 +23,5 @@ func patchEmbedding(
             }
         }
     }
-    linear(out: out, inp: columns, weight: weight, bias: bias, rows: grid.count, inDim: k, outDim: dim)
+    linear(out: out, inp: columns, weight: weight, bias: bias, rows: grid.count)
 }

@@ -69,10 +69,13 @@ func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float {
     var lanes = SIMD8<Float>(repeating: -.infinity)
     var i = 0
     while i + 8 <= count {
-        lanes = pointwiseMax(lanes, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        // A select per lane compiles to vmaxps; the stdlib's pointwiseMax is a call per vector.
+        let values = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        for lane in 0 ..< 8 { lanes[lane] = values[lane] > lanes[lane] ? values[lane] : lanes[lane] }
         i += 8
     }
-    var peak = lanes.max()
+    var peak = lanes[0]
+    for lane in 1 ..< 8 where lanes[lane] > peak { peak = lanes[lane] }
     while i < count { peak = max(peak, x[i]); i += 1 }
     return peak
 }

@@ -1,0 +1,55 @@
+import CQuantizedKernels
+
+/// A linear layer's weight quantized to int8 for `mast_q8_gemm` (see quantized_gemm.h for the
+/// scheme): s8 panels, one scale and one column sum per output column.
+struct QuantizedMatrix {
+    let packed: UnsafeMutablePointer<Int8>
+    let scales: UnsafeMutablePointer<Float>
+    let sums: UnsafeMutablePointer<Int32>
+    let k: Int
+    let n: Int
+
+    /// Quantizes `weight[n, k]` (stored (out, in), rows `k` apart); `allocate` hands out owned bytes.
+    init(weight: UnsafePointer<Float>, n: Int, k: Int, allocate: (Int) -> UnsafeMutableRawPointer) {
+        self.k = k; self.n = n
+        let columns = PackedMatrix.panelCount(n) * PackedMatrix.panelWidth
+        packed = allocate(mast_q8_packed_bytes(Int32(n), Int32(k))).assumingMemoryBound(to: Int8.self)
+        scales = allocate(columns * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
+        sums = allocate(columns * MemoryLayout<Int32>.stride).assumingMemoryBound(to: Int32.self)
+        mast_q8_pack_weights(weight, Int32(k), Int32(n), Int32(k), packed, scales, sums)
+    }
+
+    /// `out[m, n] = inp[m, k] · weight (+ bias) (+ out)`, on the calling thread.
+    func multiply(out: UnsafeMutablePointer<Float>, ldOut: Int, inp: UnsafePointer<Float>, lda: Int, rows m: Int,
+                  bias: UnsafePointer<Float>?, accumulate: Bool) {
+        let depth = Int(mast_q8_padded_depth(Int32(k)))
+        // Row buffers live on the stack where the thread has room (they are m·k bytes).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: m * depth) { rows in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m) { rowScales in
+                mast_q8_gemm(out, Int32(ldOut), inp, Int32(lda), Int32(m), packed, scales, sums, Int32(n), Int32(k),
+                             bias, accumulate ? 1 : 0, rows.baseAddress!, rowScales.baseAddress!)
+            }
+        }
+    }
+}
+
+/// A linear layer's weight as the engine multiplies it: packed float32, or int8 where the
+/// engine runs quantized (`Engine.setPrecision`).
+enum LinearWeight {
+    case float32(PackedMatrix)
+    case int8(QuantizedMatrix)
+
+    var inDim: Int {
+        switch self {
+        case .float32(let matrix): matrix.k
+        case .int8(let matrix): matrix.k
+        }
+    }
+
+    var outDim: Int {
+        switch self {
+        case .float32(let matrix): matrix.n
+        case .int8(let matrix): matrix.n
+        }
+    }
+}

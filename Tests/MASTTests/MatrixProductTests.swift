@@ -1,0 +1,98 @@
+@testable import MAST
+import XCTest
+
+/// The engine's own matrix products against a plain triple loop, on sizes that leave partial
+/// row tiles, partial 16-column panels and (int8) depths that are not a multiple of four.
+final class MatrixProductTests: XCTestCase {
+    let m = 13, n = 37, k = 43
+
+    /// out[r][j] = Σ x[r][kk] · w[j][kk] (w stored (out, in), as linear layers keep it).
+    func reference(x: [Float], w: [Float], rows: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * n)
+        for r in 0 ..< rows {
+            for j in 0 ..< n {
+                var sum: Double = 0
+                for kk in 0 ..< k { sum += Double(x[r * k + kk]) * Double(w[j * k + kk]) }
+                out[r * n + j] = Float(sum)
+            }
+        }
+        return out
+    }
+
+    func testFloatProductMatchesPlainLoopWithScaleBiasAndAccumulate() {
+        var generator = SplitMix64(seed: 7)
+        let x = (0 ..< m * k).map { _ in generator.nextUniform() }
+        let w = (0 ..< n * k).map { _ in generator.nextUniform() }
+        let bias = (0 ..< n).map { Float($0) }
+        let start = (0 ..< m * n).map { _ in generator.nextUniform() }
+        let expected = reference(x: x, w: w, rows: m)
+        for rows in [1, 2, 5, 6, m] {
+            var packed = [Float](repeating: .nan, count: PackedMatrix.capacity(k: k, n: n))
+            var out = start
+            packed.withUnsafeMutableBufferPointer { storage in
+                let matrix = PackedMatrix(transposing: w, rowStride: k, n: n, k: k, into: storage.baseAddress!)
+                gemm(out: &out, ldOut: n, a: x, lda: k, b: matrix, rows: rows, alpha: 0.5, accumulate: true, bias: bias)
+            }
+            for r in 0 ..< m {
+                for j in 0 ..< n {
+                    let want = r < rows ? start[r * n + j] + 0.5 * expected[r * n + j] + bias[j] : start[r * n + j]
+                    XCTAssertEqual(out[r * n + j], want, accuracy: 1e-4, "rows \(rows): out[\(r)][\(j)]")
+                }
+            }
+        }
+    }
+
+    func testPackingRowMajorEqualsPackingTransposed() {
+        var generator = SplitMix64(seed: 3)
+        let b = (0 ..< k * n).map { _ in generator.nextUniform() }  // b[k, n]
+        var transposed = [Float](repeating: 0, count: n * k)
+        for kk in 0 ..< k { for j in 0 ..< n { transposed[j * k + kk] = b[kk * n + j] } }
+        var first = [Float](repeating: .nan, count: PackedMatrix.capacity(k: k, n: n)), second = first
+        _ = first.withUnsafeMutableBufferPointer { PackedMatrix(b, rowStride: n, k: k, n: n, into: $0.baseAddress!) }
+        _ = second.withUnsafeMutableBufferPointer {
+            PackedMatrix(transposing: transposed, rowStride: k, n: n, k: k, into: $0.baseAddress!)
+        }
+        XCTAssertEqual(first, second)
+    }
+
+    /// Integer inputs whose rows peak at exactly 127 quantize without error, so the int8 product
+    /// must equal the exact one: this checks the packing, the zero-point correction, the tails,
+    /// bias and accumulation with no tolerance to hide behind.
+    func testInt8ProductIsExactOnValuesThatQuantizeExactly() throws {
+        try XCTSkipUnless(Engine.int8Supported, "this CPU has no AVX-VNNI; the int8 kernel cannot run")
+        var generator = SplitMix64(seed: 11)
+        func integers(_ rows: Int, _ columns: Int) -> [Float] {
+            var values = (0 ..< rows * columns).map { _ in (generator.nextUniform() * 127).rounded() }
+            for r in 0 ..< rows { values[r * columns + r % columns] = r.isMultiple(of: 2) ? 127 : -127 }
+            return values
+        }
+        let x = integers(m, k), w = integers(n, k)
+        let bias = (0 ..< n).map { Float($0) - 10 }
+        let expected = reference(x: x, w: w, rows: m)
+        let matrix = QuantizedMatrix(weight: w, n: n, k: k) { UnsafeMutableRawPointer.allocate(byteCount: $0, alignment: 64) }
+        defer { [UnsafeMutableRawPointer(matrix.packed), UnsafeMutableRawPointer(matrix.scales), UnsafeMutableRawPointer(matrix.sums)].forEach { $0.deallocate() } }
+        var out = [Float](repeating: 1, count: m * n)
+        matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: bias, accumulate: true)
+        for i in 0 ..< m * n {
+            XCTAssertEqual(out[i], 1 + expected[i] + bias[i % n], "out[\(i / n)][\(i % n)]")
+        }
+    }
+
+    func testInt8ProductStaysCloseOnRandomValues() throws {
+        try XCTSkipUnless(Engine.int8Supported, "this CPU has no AVX-VNNI; the int8 kernel cannot run")
+        var generator = SplitMix64(seed: 5)
+        let x = (0 ..< m * k).map { _ in generator.nextUniform() }
+        let w = (0 ..< n * k).map { _ in generator.nextUniform() }
+        let expected = reference(x: x, w: w, rows: m)
+        let matrix = QuantizedMatrix(weight: w, n: n, k: k) { UnsafeMutableRawPointer.allocate(byteCount: $0, alignment: 64) }
+        defer { [UnsafeMutableRawPointer(matrix.packed), UnsafeMutableRawPointer(matrix.scales), UnsafeMutableRawPointer(matrix.sums)].forEach { $0.deallocate() } }
+        var out = [Float](repeating: .nan, count: m * n)
+        matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: nil, accumulate: false)
+        // Each term errs by at most |x|·δw + |ŵ|·δx with δ = half a step (max/254), values ≤ 1.
+        let step: Float = 0.5 / 127, bound = Float(k) * (step + (1 + step) * step)
+        let errors = zip(out, expected).map { abs($0 - $1) }
+        XCTAssertLessThanOrEqual(errors.max()!, bound, "worst error beyond the quantization bound")
+        let rms = { (values: [Float]) in (values.map { $0 * $0 }.reduce(0, +) / Float(values.count)).squareRoot() }
+        XCTAssertLessThan(rms(errors), 0.01 * rms(expected), "typical error beyond 1% of the typical output")
+    }
+}
