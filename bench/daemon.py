@@ -2,9 +2,10 @@
 
   .venv/bin/python bench/daemon.py [--model models/mast-tagger.safetensors] [--runs 5]
 
-1. CPU per audio second: `mast-tagger tag` over a 60 s recording at the default settings
-   (user + system CPU of the process / 60), beside YAMNet under onnxruntime (the teacher in
-   DESIGN.md) scoring the same audio in this process (process CPU time / 60).
+1. CPU per audio second: `mast-tagger tag` at the default settings in f32 and int8 (user +
+   system CPU of the process), beside YAMNet under onnxruntime (the teacher in DESIGN.md)
+   scoring the same audio in this process (process CPU time): over a whole 60 s run, and in the
+   steady state, from the difference between 600 s and 60 s runs.
 2. Onset latency: `mast-tagger run --input stdin` is fed audio at real time, 10 ms at a time;
    the time from writing the first sample of a 1 kHz tone to reading its `onset` record. Uses the
    test model (tones), since the latency is the pipeline's, not the weights'.
@@ -58,23 +59,35 @@ def child_cpu(command: list[str], **kwargs) -> tuple[float, subprocess.Completed
 
 
 def cpu_per_audio_second(model: Path, runs: int, tmp: Path) -> dict:
+    """Two figures per tagger: a whole 60 s run (start-up included, as a one-shot `tag` costs)
+    and the steady state a daemon lives in, (CPU over 600 s − CPU over 60 s) / 540 s."""
     sys.path.insert(0, str(ROOT / "training"))
     from teacher import Teacher
 
-    audio = scene(60)
-    wav = tmp / "scene60.wav"
-    soundfile.write(wav, audio, RATE, subtype="PCM_16")
+    lengths = (60, 600)
+    audio = {seconds: scene(seconds) for seconds in lengths}
+    for seconds in lengths:
+        soundfile.write(tmp / f"scene{seconds}.wav", audio[seconds], RATE, subtype="PCM_16")
     teacher = Teacher(threads=1)
-    ours, theirs = [], []
+    cpu: dict[str, dict[int, list[float]]] = {name: {s: [] for s in lengths} for name in ("f32", "int8", "yamnet")}
     for _ in range(runs):
-        cpu, _ = child_cpu([str(BINARY), "tag", "--model", str(model), str(wav)])
-        ours.append(cpu / 60)
-        start = time.process_time()
-        teacher.scores(audio)
-        theirs.append((time.process_time() - start) / 60)
-    return {"measure": "cpu_per_audio_second", "mast_tagger": statistics.median(ours),
-            "yamnet_onnxruntime": statistics.median(theirs),
-            "ratio": statistics.median(ours) / statistics.median(theirs), "runs": runs, "model": str(model)}
+        for seconds in lengths:
+            for precision in ("f32", "int8"):
+                used, _ = child_cpu([str(BINARY), "tag", "--model", str(model), "--precision", precision,
+                                     str(tmp / f"scene{seconds}.wav")])
+                cpu[precision][seconds].append(used)
+            start = time.process_time()
+            teacher.scores(audio[seconds])
+            cpu["yamnet"][seconds].append(time.process_time() - start)
+    result = {"measure": "cpu_per_audio_second", "runs": runs, "model": str(model)}
+    for name, by_length in cpu.items():
+        whole = statistics.median(by_length[60]) / 60
+        steady = (statistics.median(by_length[600]) - statistics.median(by_length[60])) / 540
+        result[name] = {"whole_60s_run": whole, "steady_state": steady}
+    for name in ("f32", "int8"):
+        result[f"ratio_{name}_to_yamnet_steady"] = result[name]["steady_state"] / result["yamnet"]["steady_state"]
+        result[f"ratio_{name}_to_yamnet_whole"] = result[name]["whole_60s_run"] / result["yamnet"]["whole_60s_run"]
+    return result
 
 
 def onset_latency(runs: int) -> dict:
@@ -117,7 +130,7 @@ def onset_latency(runs: int) -> dict:
 
 def rss_and_ready(model: Path, runs: int, tmp: Path) -> list[dict]:
     rss, ready = [], []
-    wav = tmp / "scene60.wav"
+    wav = tmp / "scene60.wav"  # written by cpu_per_audio_second
     for i in range(runs):
         notify = tmp / f"notify{i}"
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

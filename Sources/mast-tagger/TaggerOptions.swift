@@ -30,6 +30,9 @@ struct TaggerOptions: ParsableArguments {
     @Option(help: "Inference threads.")
     var threads: Int?
 
+    @Option(help: "Linear-layer precision: auto, f32 or int8 (int8 needs AVX-VNNI).")
+    var precision: String?
+
     func validate() throws {
         if let hop, hop <= 0 { throw ValidationError("--hop must be positive") }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
@@ -42,6 +45,7 @@ struct TaggerOptions: ParsableArguments {
         if let format { config.output.format = format }
         if let hop { config.windows.hop = hop }
         if let threads { config.threads = threads }
+        if let precision { config.precision = precision }
         try config.validate()
         return config
     }
@@ -68,9 +72,11 @@ enum ModelLocator {
         return found
     }
 
-    /// Loads the model with the engine threads set first (scratch buffers are sized per thread).
+    /// Loads the model with the engine threads and precision set first (scratch buffers are
+    /// sized per thread; weights are packed in the precision).
     static func load(_ config: TaggerConfig) throws -> Model {
         Engine.setThreadCount(config.threads)
+        Engine.setPrecision(try config.matrixPrecision())
         return try Model(path: resolve(config.model))
     }
 }

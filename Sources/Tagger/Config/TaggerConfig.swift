@@ -1,4 +1,5 @@
 import AudioInput
+import MAST
 import Foundation
 
 /// The daemon's configuration: config.yaml at the repository root documents every key, with
@@ -9,6 +10,8 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     /// Worker threads for inference. One suits the streaming models: a window takes a few
     /// milliseconds, and a second thread costs more CPU than it saves in time.
     public var threads = 1
+    /// Linear-layer arithmetic: `auto` (int8 where the CPU has AVX-VNNI, else f32), `f32` or `int8`.
+    public var precision = "auto"
     public var input = Input()
     public var windows = Windows()
     public var events = EventDecoderConfig()
@@ -85,6 +88,20 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         ConfigLoader(defaults: TaggerConfig(), freeFormPaths: freeFormPaths) { try $0.validate() }
     }
 
+    /// The engine precision `precision` asks for on this CPU.
+    public func matrixPrecision() throws -> MatrixPrecision {
+        switch precision {
+        case "auto": return Engine.int8Supported ? .int8 : .float32
+        case "int8" where !Engine.int8Supported:
+            throw ConfigError(key: "precision", reason: "int8 needs a CPU with AVX-VNNI or AVX512-VNNI; this one has neither (use f32 or auto)")
+        default:
+            guard let chosen = MatrixPrecision(rawValue: precision) else {
+                throw ConfigError(key: "precision", reason: "'\(precision)' is not auto, f32 or int8")
+            }
+            return chosen
+        }
+    }
+
     /// Ranges and formats; each failure names its key. (Event names are checked against the
     /// model's classes when the pipeline is built.)
     public func validate() throws {
@@ -92,6 +109,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
             if !ok { throw ConfigError(key: key, reason: reason) }
         }
         try require(threads >= 1, "threads", "must be at least 1")
+        _ = try matrixPrecision()
         try require(input.rate > 0, "input.rate", "must be positive")
         try require(input.bufferSeconds > 0, "input.buffer_seconds", "must be positive")
         try require(input.stdinRate > 0, "input.stdin_rate", "must be positive")
