@@ -27,14 +27,15 @@ void mast_q8_pack_weights(const float *w, int ldw, int n, int k, int8_t *packed,
         const float *row = w + (size_t)j * ldw;
         float peak = 0;
         for (int kk = 0; kk < k; kk++) peak = fmaxf(peak, fabsf(row[kk]));
-        const float scale = peak > 0 ? peak / 127 : 1;
+        const float scale = peak > 0 ? peak / 127 : 1, inverse = 1 / scale;
         // Panel layout: per group of four k, 16 columns x 4 bytes, so one 32-bit lane of a
         // register holds four consecutive k of one column.
         int8_t *panel = packed + (size_t)(j / PANEL) * PANEL * kp;
         const int lane = j % PANEL;
         int32_t sum = 0;
         for (int kk = 0; kk < k; kk++) {
-            const int q = (int)fminf(fmaxf(nearbyintf(row[kk] / scale), -127), 127);
+            const float r = row[kk] * inverse;  // in [-127, 127]: round half away from zero
+            const int q = (int)(r + (r < 0 ? -0.5f : 0.5f));
             panel[(kk / 4) * PANEL * 4 + lane * 4 + kk % 4] = (int8_t)q;
             sum += q;
         }
