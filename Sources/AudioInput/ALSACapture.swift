@@ -78,13 +78,28 @@ public final class ALSACapture: AudioSource, @unchecked Sendable {
     public var streamParameters: ALSAStreamParameters? { negotiated.value }
 
     private let logger: Logger
+    /// Opens (and configures) the PCM for a session; called on the capture thread.
+    private let openPCM: @Sendable (Configuration) throws -> any CapturePCM
     private let errorSlot = LockedValue<AudioInputError?>(nil)
     private let negotiated = LockedValue<ALSAStreamParameters?>(nil)
     private var thread: CaptureThread?
 
-    public init(configuration: Configuration, logger: Logger) {
+    public convenience init(configuration: Configuration, logger: Logger) {
+        self.init(configuration: configuration, logger: logger, open: Self.openDevice)
+    }
+
+    /// Captures from the PCMs `open` returns instead of opening ALSA devices: the capture loop,
+    /// recovery included, is the same. Tests use it to drive recovery with a scripted PCM.
+    init(configuration: Configuration, logger: Logger, open: @escaping @Sendable (Configuration) throws -> any CapturePCM) {
         self.configuration = configuration
         self.logger = logger
+        openPCM = open
+    }
+
+    /// Opens `configuration.device` with alsa-lib and negotiates the stream it asks for.
+    private static func openDevice(_ c: Configuration) throws -> any CapturePCM {
+        try ALSADevice(name: c.device, rate: c.requestedRate ?? c.outputRate, formats: c.formats,
+                       channels: c.channels, periodSeconds: c.periodSeconds, bufferPeriods: c.bufferPeriods)
     }
 
     /// Validates the configuration and starts the capture thread. The device is opened on that
@@ -140,7 +155,7 @@ public final class ALSACapture: AudioSource, @unchecked Sendable {
         var fds = UnsafeMutablePointer<pollfd>.allocate(capacity: 1)
         var fdCount = 1
 
-        mutating func fit(_ device: ALSADevice) {
+        mutating func fit(_ device: any CapturePCM) {
             let bytes = device.parameters.periodFrames * device.parameters.format.bytesPerFrame
             if bytes > rawBytes {
                 raw.deallocate()
@@ -171,11 +186,10 @@ public final class ALSACapture: AudioSource, @unchecked Sendable {
         var lastFrameUptime: UInt64?
 
         while !stop.isFired {
-            let device: ALSADevice
+            let device: any CapturePCM
             let active: SourcePipeline
             do {
-                device = try ALSADevice(name: c.device, rate: c.requestedRate ?? c.outputRate, formats: c.formats,
-                                        channels: c.channels, periodSeconds: c.periodSeconds, bufferPeriods: c.bufferPeriods)
+                device = try openPCM(c)
                 // Kept across reopens while the format is unchanged, so the resampler's history carries on.
                 if let pipeline, pipeline.format == device.parameters.format {
                     active = pipeline
@@ -239,7 +253,7 @@ public final class ALSACapture: AudioSource, @unchecked Sendable {
     }
 
     /// Reads periods from `device` until stopped, failed, or silent for the watchdog interval.
-    private func capture(_ device: ALSADevice, pipeline: SourcePipeline, buffers: SessionBuffers, ring: RingBuffer,
+    private func capture(_ device: any CapturePCM, pipeline: SourcePipeline, buffers: SessionBuffers, ring: RingBuffer,
                          stop: StopSignal, lastFrameUptime: inout UInt64?) -> SessionEnd {
         let parameters = device.parameters
         let rate = Double(parameters.format.sampleRate)

@@ -12,9 +12,9 @@ public struct ALSAStreamParameters: Sendable, Equatable, CustomStringConvertible
 }
 
 /// One open, configured capture PCM (alsa-lib `snd_pcm_t`), opened non-blocking so the capture
-/// thread can poll it together with its stop signal. Used by one thread; `close()` (or deinit)
-/// drops pending frames and closes it.
-final class ALSADevice {
+/// thread can poll it together with its stop signal: the `CapturePCM` that `ALSACapture` opens.
+/// Used by one thread; `close()` (or deinit) drops pending frames and closes it.
+final class ALSADevice: CapturePCM {
     let name: String
     let parameters: ALSAStreamParameters
     private let pcm: OpaquePointer
