@@ -190,13 +190,19 @@ public final class ALSACapture: AudioSource, @unchecked Sendable {
             let active: SourcePipeline
             do {
                 device = try openPCM(c)
-                // Kept across reopens while the format is unchanged, so the resampler's history carries on.
-                if let pipeline, pipeline.format == device.parameters.format {
-                    active = pipeline
-                } else {
-                    active = try SourcePipeline(format: device.parameters.format, selection: c.channelSelection,
-                                                outputRate: c.outputRate, backpressure: .drop,
-                                                maxFrames: device.parameters.periodFrames, source: label)
+                do {
+                    // Kept across reopens while the format is unchanged, so the resampler's history carries on.
+                    if let pipeline, pipeline.format == device.parameters.format {
+                        active = pipeline
+                    } else {
+                        active = try SourcePipeline(format: device.parameters.format, selection: c.channelSelection,
+                                                    outputRate: c.outputRate, backpressure: .drop,
+                                                    maxFrames: device.parameters.periodFrames, source: label)
+                    }
+                } catch {
+                    // A stream we cannot use: release the device now, not after the back-off.
+                    device.close()
+                    throw error
                 }
             } catch {
                 let failure = error as? AudioInputError ?? AudioInputError(.device, source: label, "\(error)")

@@ -236,6 +236,18 @@ final class ALSARecoveryTests: XCTestCase {
         XCTAssertEqual(capture.streamParameters, device.parameters)
     }
 
+    /// A PCM that opens but whose stream the capture cannot use (here a channel it lacks) counts
+    /// as an open failure, and is closed before the back-off, not held through it.
+    func testUnusableStreamIsClosedBeforeTheBackoff() throws {
+        let device = ScriptedDevice([.frames(320)])
+        let (capture, ring) = try start(device, configuration(backoff: 5, maxBackoff: 5, selection: .channel(1)))
+        XCTAssertTrue(waitUntil(seconds: 2) { capture.statistics.snapshot().openFailures == 1 })
+        XCTAssertEqual(device.events, [.opened(1), .closed(1)], "the PCM was held through the back-off")
+        XCTAssertEqual(capture.lastError?.kind, .invalidArgument)
+        stop(capture, ring, device)
+        XCTAssertEqual(ring.samplesWritten, 0)
+    }
+
     // MARK: Stop
 
     /// stop() returns within a second, finishes the ring and leaves no PCM open wherever the
