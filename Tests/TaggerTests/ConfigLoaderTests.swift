@@ -1,4 +1,5 @@
 import Foundation
+import MAST
 import Tagger
 import XCTest
 import Yams
@@ -78,5 +79,19 @@ extension ConfigLoaderTests {
         XCTAssertEqual(problem("output: {target: tcp:80}\n"), "test.yaml:1: output.target: 'tcp:80' is neither stdout nor unix:PATH")
         XCTAssertEqual(problem("output:\n  socket_mode: \"0999\"\n"),
                        "test.yaml:2: output.socket_mode: '0999' is not an octal mode like 0660")
+        XCTAssertEqual(problem("threads: 1\nprecision: fp16\n"), "test.yaml:2: precision: 'fp16' is not auto, f32 or int8")
+    }
+
+    func testPrecisionFollowsTheCPU() throws {
+        var config = TaggerConfig()
+        XCTAssertEqual(try config.matrixPrecision(), Engine.int8Supported ? .int8 : .float32, "auto")
+        config.precision = "f32"
+        XCTAssertEqual(try config.matrixPrecision(), .float32)
+        config.precision = "int8"
+        if Engine.int8Supported {
+            XCTAssertEqual(try config.matrixPrecision(), .int8)
+        } else {
+            XCTAssertThrowsError(try config.matrixPrecision()) { XCTAssert("\($0)".contains("precision: int8 needs a CPU with AVX-VNNI")) }
+        }
     }
 }
