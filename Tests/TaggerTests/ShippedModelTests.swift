@@ -1,0 +1,44 @@
+import AudioInput
+import Foundation
+import Logging
+import MAST
+@testable import Tagger
+import XCTest
+
+/// The shipped model through the whole pipeline at the default settings, on the bundled example
+/// recording whose sounds are known (examples/make_example.sh): each sound gives an event with a
+/// fitting label, starting and ending within one hop of where it is.
+final class ShippedModelTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+
+    func testExampleRecordingGivesItsSoundsAtTheirTimes() throws {
+        let model = try Model(path: Self.repository.appendingPathComponent("models/mast-tagger.safetensors").path)
+        let samples = try WAVReader(path: Self.repository.appendingPathComponent("examples/scene.wav").path,
+                                    logger: Logger(label: "test")).readAllMono()
+        let config = TaggerConfig()
+        var settings = try StreamTagger.Settings(config: config)
+        settings.backpressure = .block
+        let lock = NSLock()
+        var events: [Record.Event] = []
+        let tagger = try StreamTagger(model: model, settings: settings) { record in
+            if case .event(let event) = record { lock.withLock { events.append(event) } }
+        }
+        samples.withUnsafeBufferPointer { tagger.push($0) }
+        tagger.finish()
+
+        let hop = config.windows.hop
+        // (what, start, end, labels that name it)
+        let sounds: [(String, Double, Double, Set<String>)] = [
+            ("first speech", 0.0, 2.5, ["Speech"]),
+            ("1 kHz beep", 3.0, 4.0, ["Sine wave", "Beep, bleep", "Tone"]),
+            ("second speech", 7.5, 10.0, ["Speech"]),
+            ("sawtooth chord", 10.5, 11.5, ["Music", "Musical instrument", "Synthesizer", "Electronic music"]),
+        ]
+        for (what, start, end, labels) in sounds {
+            let match = events.first { labels.contains($0.label) && abs($0.start - start) <= hop && abs($0.end - end) <= hop }
+            XCTAssertNotNil(match, "\(what) (\(start)–\(end) s) not found in \(events.map { "\($0.label) \($0.start)–\($0.end)" })")
+        }
+        let speechOutside = events.filter { $0.label == "Speech" && $0.start > 3.5 && $0.end < 7.0 }
+        XCTAssertEqual(speechOutside.count, 0, "speech where there is none: \(speechOutside)")
+    }
+}
