@@ -25,3 +25,24 @@ func linear(
         }
     }
 }
+
+/// A linear layer's weight as the engine multiplies it: packed float32, or int8 where the
+/// engine runs quantized (`Engine.setPrecision`).
+enum LinearWeight {
+    case float32(PackedMatrix)
+    case int8(QuantizedMatrix)
+
+    var inDim: Int {
+        switch self {
+        case .float32(let matrix): matrix.k
+        case .int8(let matrix): matrix.k
+        }
+    }
+
+    var outDim: Int {
+        switch self {
+        case .float32(let matrix): matrix.n
+        case .int8(let matrix): matrix.n
+        }
+    }
+}
