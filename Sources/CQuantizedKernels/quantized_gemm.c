@@ -6,17 +6,30 @@
 #define PANEL MAST_Q8_PANEL
 #define TILE_ROWS 6
 
-int mast_q8_supported(void) {
+int mast_q8_kernel_available(int kernel) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avxvnni") ||
-           (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl"));
+    switch (kernel) {
+    case MAST_Q8_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case MAST_Q8_AVX_VNNI: return __builtin_cpu_supports("avxvnni") && __builtin_cpu_supports("fma");
+    case MAST_Q8_AVX512_VNNI:
+        return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+    default: return 0;
+    }
 #else
+    (void)kernel;
     return 0;
 #endif
 }
 
-void mast_q8_pack_weights(const float *w, int ldw, int n, int k, int8_t *packed, float *scales, int32_t *sums) {
+int mast_q8_best_kernel(void) {
+    const int order[] = {MAST_Q8_AVX_VNNI, MAST_Q8_AVX512_VNNI, MAST_Q8_AVX2};
+    for (int i = 0; i < 3; i++)
+        if (mast_q8_kernel_available(order[i])) return order[i];
+    return MAST_Q8_NONE;
+}
+
+void mast_q8_pack_weights(const float *w, int ldw, int n, int k, int limit, int8_t *packed, float *scales, int32_t *sums) {
     const int kp = mast_q8_padded_depth(k), panels = (n + PANEL - 1) / PANEL;
     memset(packed, 0, (size_t)mast_q8_packed_bytes(n, k));
     for (int j = 0; j < panels * PANEL; j++) {
@@ -27,14 +40,14 @@ void mast_q8_pack_weights(const float *w, int ldw, int n, int k, int8_t *packed,
         const float *row = w + (size_t)j * ldw;
         float peak = 0;
         for (int kk = 0; kk < k; kk++) peak = fmaxf(peak, fabsf(row[kk]));
-        const float scale = peak > 0 ? peak / 127 : 1, inverse = 1 / scale;
+        const float scale = peak > 0 ? peak / (float)limit : 1, inverse = 1 / scale;
         // Panel layout: per group of four k, 16 columns x 4 bytes, so one 32-bit lane of a
         // register holds four consecutive k of one column.
         int8_t *panel = packed + (size_t)(j / PANEL) * PANEL * kp;
         const int lane = j % PANEL;
         int32_t sum = 0;
         for (int kk = 0; kk < k; kk++) {
-            const float r = row[kk] * inverse;  // in [-127, 127]: round half away from zero
+            const float r = row[kk] * inverse;  // in [-limit, limit]: round half away from zero
             const int q = (int)(r + (r < 0 ? -0.5f : 0.5f));
             panel[(kk / 4) * PANEL * 4 + lane * 4 + kk % 4] = (int8_t)q;
             sum += q;
@@ -131,33 +144,38 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void quantize_r
         }                                                                                            \
     }
 
-__attribute__((target("avx2,fma,avxvnni")))
-static void gemm_avxvnni(float *out, int ldout, const float *x, int lda, int m, const int8_t *packed,
-                         const float *scales, const int32_t *sums, int n, int k, const float *bias,
-                         int accumulate, uint8_t *scratch, float *row_scales) {
-    Q8_GEMM_BODY(_mm256_dpbusd_avx_epi32)
+// vpdpbusd on AVX2: u8*s8 pairs summed in 16 bits (no saturation with weights within +-63),
+// then pairs of those summed into the 32-bit lanes.
+static inline __attribute__((always_inline, target("avx2,fma"))) __m256i dpbusd_avx2(__m256i acc, __m256i a, __m256i b) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)));
 }
+
+#define Q8_GEMM_PARAMETERS                                                                           \
+    float *out, int ldout, const float *x, int lda, int m, const int8_t *packed, const float *scales, \
+    const int32_t *sums, int n, int k, const float *bias, int accumulate, uint8_t *scratch, float *row_scales
+
+__attribute__((target("avx2,fma")))
+static void gemm_avx2(Q8_GEMM_PARAMETERS) { Q8_GEMM_BODY(dpbusd_avx2) }
+
+__attribute__((target("avx2,fma,avxvnni")))
+static void gemm_avxvnni(Q8_GEMM_PARAMETERS) { Q8_GEMM_BODY(_mm256_dpbusd_avx_epi32) }
 
 __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni")))
-static void gemm_avx512vnni(float *out, int ldout, const float *x, int lda, int m, const int8_t *packed,
-                            const float *scales, const int32_t *sums, int n, int k, const float *bias,
-                            int accumulate, uint8_t *scratch, float *row_scales) {
-    Q8_GEMM_BODY(_mm256_dpbusd_epi32)
-}
+static void gemm_avx512vnni(Q8_GEMM_PARAMETERS) { Q8_GEMM_BODY(_mm256_dpbusd_epi32) }
 
-void mast_q8_gemm(float *out, int ldout, const float *x, int lda, int m, const int8_t *packed,
-                  const float *scales, const int32_t *sums, int n, int k, const float *bias, int accumulate,
-                  uint8_t *scratch, float *row_scales) {
+void mast_q8_gemm(int kernel, Q8_GEMM_PARAMETERS) {
     if (m <= 0) return;
-    if (__builtin_cpu_supports("avxvnni"))
-        gemm_avxvnni(out, ldout, x, lda, m, packed, scales, sums, n, k, bias, accumulate, scratch, row_scales);
-    else
-        gemm_avx512vnni(out, ldout, x, lda, m, packed, scales, sums, n, k, bias, accumulate, scratch, row_scales);
+    switch (kernel) {
+    case MAST_Q8_AVX2: gemm_avx2(out, ldout, x, lda, m, packed, scales, sums, n, k, bias, accumulate, scratch, row_scales); break;
+    case MAST_Q8_AVX_VNNI: gemm_avxvnni(out, ldout, x, lda, m, packed, scales, sums, n, k, bias, accumulate, scratch, row_scales); break;
+    case MAST_Q8_AVX512_VNNI: gemm_avx512vnni(out, ldout, x, lda, m, packed, scales, sums, n, k, bias, accumulate, scratch, row_scales); break;
+    default: __builtin_trap();  // callers check mast_q8_kernel_available() first
+    }
 }
 #else
-void mast_q8_gemm(float *out, int ldout, const float *x, int lda, int m, const int8_t *packed,
+void mast_q8_gemm(int kernel, float *out, int ldout, const float *x, int lda, int m, const int8_t *packed,
                   const float *scales, const int32_t *sums, int n, int k, const float *bias, int accumulate,
                   uint8_t *scratch, float *row_scales) {
-    __builtin_trap();  // callers check mast_q8_supported() first
+    __builtin_trap();  // no kernel is available off x86-64: callers check mast_q8_kernel_available() first
 }
 #endif

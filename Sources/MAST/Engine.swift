@@ -1,13 +1,38 @@
 import CQuantizedKernels
+import Foundation
 
 /// The number format of the engine's linear layers (attention products stay float32).
 public enum MatrixPrecision: String, Sendable, CaseIterable {
     /// Float32 weights and products: the reference, equal to PyTorch within 1e-4.
     case float32 = "f32"
     /// Int8 weights (one scale per output channel) and int8 inputs (one scale per row, computed
-    /// per product), accumulated in int32 with AVX-VNNI: about 4× the multiply-adds per
-    /// instruction of float32, logits within a few hundredths. Needs a CPU with VNNI.
+    /// per product), accumulated in int32: about twice as fast as float32 with the same tags
+    /// (BENCHMARKS.md). Needs AVX2; fastest with VNNI.
     case int8
+}
+
+/// The int8 matrix kernels, by the x86 extensions they need (quantized_gemm.h).
+public enum Int8Kernel: String, Sendable, CaseIterable {
+    /// vpmaddubsw + vpmaddwd; weights limited to ±63 so 16-bit pair sums cannot saturate.
+    case avx2
+    /// vpdpbusd (Alder Lake, N100, Zen 5).
+    case avxVNNI = "avx-vnni"
+    /// vpdpbusd with AVX512VL on 256-bit registers (Ice Lake, Zen 4).
+    case avx512VNNI = "avx512-vnni"
+
+    var code: Int32 {
+        switch self {
+        case .avx2: Int32(MAST_Q8_AVX2)
+        case .avxVNNI: Int32(MAST_Q8_AVX_VNNI)
+        case .avx512VNNI: Int32(MAST_Q8_AVX512_VNNI)
+        }
+    }
+
+    /// Whether this CPU runs it.
+    public var isAvailable: Bool { mast_q8_kernel_available(code) != 0 }
+
+    /// The fastest this CPU runs, or nil.
+    public static let best = allCases.first { Int32(mast_q8_best_kernel()) == $0.code }
 }
 
 /// Process-wide engine settings.
@@ -19,15 +44,32 @@ public enum Engine {
         parallelism = count
     }
 
-    /// Whether this CPU can run `.int8` (AVX-VNNI, or AVX512-VNNI with AVX512VL).
-    public static let int8Supported = mast_q8_supported() != 0
+    /// Whether this CPU can run `.int8` (AVX2 at least).
+    public static var int8Supported: Bool { int8Kernel != nil }
+
+    /// The int8 kernel models loaded from now on use: the fastest this CPU runs, unless the
+    /// environment's `MAST_INT8_KERNEL` (avx2, avx-vnni, avx512-vnni) names another it runs, which
+    /// is how one machine measures them side by side.
+    public private(set) nonisolated(unsafe) static var int8Kernel: Int8Kernel? = {
+        if let name = ProcessInfo.processInfo.environment["MAST_INT8_KERNEL"],
+           let chosen = Int8Kernel(rawValue: name), chosen.isAvailable {
+            return chosen
+        }
+        return Int8Kernel.best
+    }()
+
+    /// Sets the int8 kernel of models loaded from now on (it must be available).
+    public static func setInt8Kernel(_ kernel: Int8Kernel) {
+        precondition(kernel.isAvailable, "this CPU does not run the \(kernel.rawValue) int8 kernel")
+        int8Kernel = kernel
+    }
 
     /// The precision models loaded from now on use; float32 until set.
     public private(set) nonisolated(unsafe) static var precision = MatrixPrecision.float32
 
     /// Sets the precision of models loaded from now on. `.int8` needs `int8Supported`.
     public static func setPrecision(_ precision: MatrixPrecision) {
-        precondition(precision == .float32 || int8Supported, "int8 needs a CPU with AVX-VNNI")
+        precondition(precision == .float32 || int8Supported, "int8 needs a CPU with AVX2")
         self.precision = precision
     }
 }

@@ -78,7 +78,7 @@ public final class WeightLoader: @unchecked Sendable {
             packed = .float32(PackedMatrix(transposing: weight, rowStride: inDim, n: outDim, k: inDim,
                                            into: allocate(PackedMatrix.capacity(k: inDim, n: outDim)).baseAddress!))
         case .int8:
-            packed = .int8(QuantizedMatrix(weight: weight, n: outDim, k: inDim) { bytes in
+            packed = .int8(QuantizedMatrix(weight: weight, n: outDim, k: inDim, kernel: Engine.int8Kernel!) { bytes in
                 UnsafeMutableRawPointer(self.allocate((bytes + 3) / 4).baseAddress!)
             })
         }

@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Engine threads, and OpenBLAS threads for the sgemm reference (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Linear-layer precision: f32, or int8 (needs a CPU with AVX-VNNI).")
+    @Option(help: "Linear-layer precision: f32, or int8 (needs AVX2; MAST_INT8_KERNEL picks the kernel).")
     var precision: MatrixPrecision = .float32
 
     @Option(help: "Timed forward passes per architecture (after two warm-up passes); the median is reported.")
@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
         guard precision == .float32 || Engine.int8Supported else {
-            throw ValidationError("--precision int8 needs a CPU with AVX-VNNI or AVX512-VNNI; this one has neither")
+            throw ValidationError("--precision int8 needs an x86-64 CPU with AVX2; this one has none")
         }
         if input != nil && selection.model == nil && selection.architecture == nil {
             throw ValidationError("--input needs --model or --arch")

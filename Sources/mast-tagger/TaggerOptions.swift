@@ -30,7 +30,7 @@ struct TaggerOptions: ParsableArguments {
     @Option(help: "Inference threads.")
     var threads: Int?
 
-    @Option(help: "Linear-layer precision: auto, f32 or int8 (int8 needs AVX-VNNI).")
+    @Option(help: "Linear-layer precision: auto, f32 or int8 (int8 needs AVX2).")
     var precision: String?
 
     func validate() throws {

@@ -55,44 +55,77 @@ final class MatrixProductTests: XCTestCase {
         XCTAssertEqual(first, second)
     }
 
-    /// Integer inputs whose rows peak at exactly 127 quantize without error, so the int8 product
-    /// must equal the exact one: this checks the packing, the zero-point correction, the tails,
-    /// bias and accumulation with no tolerance to hide behind.
+    /// The int8 kernels this CPU runs (every one is checked, not only the one `auto` picks).
+    func availableKernels() throws -> [Int8Kernel] {
+        let kernels = Int8Kernel.allCases.filter(\.isAvailable)
+        try XCTSkipIf(kernels.isEmpty, "this CPU runs no int8 kernel (needs AVX2)")
+        return kernels
+    }
+
+    func quantized(_ w: [Float], kernel: Int8Kernel) -> QuantizedMatrix {
+        QuantizedMatrix(weight: w, n: n, k: k, kernel: kernel) { UnsafeMutableRawPointer.allocate(byteCount: $0, alignment: 64) }
+    }
+
+    func release(_ matrix: QuantizedMatrix) {
+        [UnsafeMutableRawPointer(matrix.packed), UnsafeMutableRawPointer(matrix.scales), UnsafeMutableRawPointer(matrix.sums)]
+            .forEach { $0.deallocate() }
+    }
+
+    /// Integer inputs whose rows peak at exactly 127 (weights at the kernel's limit, 127 or 63)
+    /// quantize without error, so the int8 product must equal the exact one: this checks the
+    /// packing, the zero-point correction, the tails, bias and accumulation with no tolerance to
+    /// hide behind.
     func testInt8ProductIsExactOnValuesThatQuantizeExactly() throws {
-        try XCTSkipUnless(Engine.int8Supported, "this CPU has no AVX-VNNI; the int8 kernel cannot run")
-        var generator = SplitMix64(seed: 11)
-        func integers(_ rows: Int, _ columns: Int) -> [Float] {
-            var values = (0 ..< rows * columns).map { _ in (generator.nextUniform() * 127).rounded() }
-            for r in 0 ..< rows { values[r * columns + r % columns] = r.isMultiple(of: 2) ? 127 : -127 }
-            return values
-        }
-        let x = integers(m, k), w = integers(n, k)
-        let bias = (0 ..< n).map { Float($0) - 10 }
-        let expected = reference(x: x, w: w, rows: m)
-        let matrix = QuantizedMatrix(weight: w, n: n, k: k) { UnsafeMutableRawPointer.allocate(byteCount: $0, alignment: 64) }
-        defer { [UnsafeMutableRawPointer(matrix.packed), UnsafeMutableRawPointer(matrix.scales), UnsafeMutableRawPointer(matrix.sums)].forEach { $0.deallocate() } }
-        var out = [Float](repeating: 1, count: m * n)
-        matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: bias, accumulate: true)
-        for i in 0 ..< m * n {
-            XCTAssertEqual(out[i], 1 + expected[i] + bias[i % n], "out[\(i / n)][\(i % n)]")
+        for kernel in try availableKernels() {
+            var generator = SplitMix64(seed: 11)
+            func integers(_ rows: Int, _ columns: Int, limit: Float) -> [Float] {
+                var values = (0 ..< rows * columns).map { _ in (generator.nextUniform() * limit).rounded() }
+                for r in 0 ..< rows { values[r * columns + r % columns] = r.isMultiple(of: 2) ? limit : -limit }
+                return values
+            }
+            let x = integers(m, k, limit: 127), w = integers(n, k, limit: kernel == .avx2 ? 63 : 127)
+            let bias = (0 ..< n).map { Float($0) - 10 }
+            let expected = reference(x: x, w: w, rows: m)
+            let matrix = quantized(w, kernel: kernel)
+            defer { release(matrix) }
+            var out = [Float](repeating: 1, count: m * n)
+            matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: bias, accumulate: true)
+            for i in 0 ..< m * n {
+                XCTAssertEqual(out[i], 1 + expected[i] + bias[i % n], "\(kernel): out[\(i / n)][\(i % n)]")
+            }
         }
     }
 
     func testInt8ProductStaysCloseOnRandomValues() throws {
-        try XCTSkipUnless(Engine.int8Supported, "this CPU has no AVX-VNNI; the int8 kernel cannot run")
-        var generator = SplitMix64(seed: 5)
-        let x = (0 ..< m * k).map { _ in generator.nextUniform() }
-        let w = (0 ..< n * k).map { _ in generator.nextUniform() }
-        let expected = reference(x: x, w: w, rows: m)
-        let matrix = QuantizedMatrix(weight: w, n: n, k: k) { UnsafeMutableRawPointer.allocate(byteCount: $0, alignment: 64) }
-        defer { [UnsafeMutableRawPointer(matrix.packed), UnsafeMutableRawPointer(matrix.scales), UnsafeMutableRawPointer(matrix.sums)].forEach { $0.deallocate() } }
+        for kernel in try availableKernels() {
+            var generator = SplitMix64(seed: 5)
+            let x = (0 ..< m * k).map { _ in generator.nextUniform() }
+            let w = (0 ..< n * k).map { _ in generator.nextUniform() }
+            let expected = reference(x: x, w: w, rows: m)
+            let matrix = quantized(w, kernel: kernel)
+            defer { release(matrix) }
+            var out = [Float](repeating: .nan, count: m * n)
+            matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: nil, accumulate: false)
+            // Each term errs by at most |x|·δw + |ŵ|·δx, δ = half a step (max / 2·limit), values ≤ 1.
+            let inputStep: Float = 0.5 / 127, weightStep = 0.5 / Float(kernel == .avx2 ? 63 : 127)
+            let bound = Float(k) * (weightStep + (1 + weightStep) * inputStep)
+            let errors = zip(out, expected).map { abs($0 - $1) }
+            XCTAssertLessThanOrEqual(errors.max()!, bound, "\(kernel): worst error beyond the quantization bound")
+            let rms = { (values: [Float]) in (values.map { $0 * $0 }.reduce(0, +) / Float(values.count)).squareRoot() }
+            XCTAssertLessThan(rms(errors), 0.01 * rms(expected), "\(kernel): typical error beyond 1% of the typical output")
+        }
+    }
+
+    /// A 16-bit pair sum at the AVX2 kernel's extremes (u8 255 against weight ±63 twice) must
+    /// not saturate.
+    func testAVX2KernelDoesNotSaturateAtTheExtremes() throws {
+        try XCTSkipUnless(Int8Kernel.avx2.isAvailable, "this CPU has no AVX2")
+        let x = [Float](repeating: 127, count: m * k)  // quantizes to u8 255 everywhere
+        let w = (0 ..< n * k).map { i in Float(i % n == 0 ? -63 : 63) }
+        let matrix = quantized(w, kernel: .avx2)
+        defer { release(matrix) }
         var out = [Float](repeating: .nan, count: m * n)
         matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: nil, accumulate: false)
-        // Each term errs by at most |x|·δw + |ŵ|·δx with δ = half a step (max/254), values ≤ 1.
-        let step: Float = 0.5 / 127, bound = Float(k) * (step + (1 + step) * step)
-        let errors = zip(out, expected).map { abs($0 - $1) }
-        XCTAssertLessThanOrEqual(errors.max()!, bound, "worst error beyond the quantization bound")
-        let rms = { (values: [Float]) in (values.map { $0 * $0 }.reduce(0, +) / Float(values.count)).squareRoot() }
-        XCTAssertLessThan(rms(errors), 0.01 * rms(expected), "typical error beyond 1% of the typical output")
+        XCTAssertEqual(out, reference(x: x, w: w, rows: m))
     }
 }

@@ -1,22 +1,25 @@
 import CQuantizedKernels
 
 /// A linear layer's weight quantized to int8 for `mast_q8_gemm` (see quantized_gemm.h for the
-/// scheme): s8 panels, one scale and one column sum per output column.
+/// scheme): s8 panels, one scale and one column sum per output column, packed for one kernel.
 struct QuantizedMatrix {
+    let kernel: Int8Kernel
     let packed: UnsafeMutablePointer<Int8>
     let scales: UnsafeMutablePointer<Float>
     let sums: UnsafeMutablePointer<Int32>
     let k: Int
     let n: Int
 
-    /// Quantizes `weight[n, k]` (stored (out, in), rows `k` apart); `allocate` hands out owned bytes.
-    init(weight: UnsafePointer<Float>, n: Int, k: Int, allocate: (Int) -> UnsafeMutableRawPointer) {
-        self.k = k; self.n = n
+    /// Quantizes `weight[n, k]` (stored (out, in), rows `k` apart) for `kernel`; `allocate`
+    /// hands out owned bytes.
+    init(weight: UnsafePointer<Float>, n: Int, k: Int, kernel: Int8Kernel, allocate: (Int) -> UnsafeMutableRawPointer) {
+        precondition(kernel.isAvailable, "this CPU does not run the \(kernel.rawValue) int8 kernel")
+        self.kernel = kernel; self.k = k; self.n = n
         let columns = PackedMatrix.panelCount(n) * PackedMatrix.panelWidth
         packed = allocate(mast_q8_packed_bytes(Int32(n), Int32(k))).assumingMemoryBound(to: Int8.self)
         scales = allocate(columns * MemoryLayout<Float>.stride).assumingMemoryBound(to: Float.self)
         sums = allocate(columns * MemoryLayout<Int32>.stride).assumingMemoryBound(to: Int32.self)
-        mast_q8_pack_weights(weight, Int32(k), Int32(n), Int32(k), packed, scales, sums)
+        mast_q8_pack_weights(weight, Int32(k), Int32(n), Int32(k), mast_q8_weight_limit(kernel.code), packed, scales, sums)
     }
 
     /// `out[m, n] = inp[m, k] · weight (+ bias) (+ out)`, on the calling thread.
@@ -26,7 +29,7 @@ struct QuantizedMatrix {
         // Row buffers live on the stack where the thread has room (they are m·k bytes).
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: m * depth) { rows in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: m) { rowScales in
-                mast_q8_gemm(out, Int32(ldOut), inp, Int32(lda), Int32(m), packed, scales, sums, Int32(n), Int32(k),
+                mast_q8_gemm(kernel.code, out, Int32(ldOut), inp, Int32(lda), Int32(m), packed, scales, sums, Int32(n), Int32(k),
                              bias, accumulate ? 1 : 0, rows.baseAddress!, rowScales.baseAddress!)
             }
         }

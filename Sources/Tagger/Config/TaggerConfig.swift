@@ -10,7 +10,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     /// Worker threads for inference. One suits the streaming models: a window takes a few
     /// milliseconds, and a second thread costs more CPU than it saves in time.
     public var threads = 1
-    /// Linear-layer arithmetic: `auto` (int8 where the CPU has AVX-VNNI, else f32), `f32` or `int8`.
+    /// Linear-layer arithmetic: `auto` (int8 where the CPU has AVX2, else f32), `f32` or `int8`.
     public var precision = "auto"
     public var input = Input()
     public var windows = Windows()
@@ -93,7 +93,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         switch precision {
         case "auto": return Engine.int8Supported ? .int8 : .float32
         case "int8" where !Engine.int8Supported:
-            throw ConfigError(key: "precision", reason: "int8 needs a CPU with AVX-VNNI or AVX512-VNNI; this one has neither (use f32 or auto)")
+            throw ConfigError(key: "precision", reason: "int8 needs an x86-64 CPU with AVX2; this one has none (use f32 or auto)")
         default:
             guard let chosen = MatrixPrecision(rawValue: precision) else {
                 throw ConfigError(key: "precision", reason: "'\(precision)' is not auto, f32 or int8")
