@@ -19,18 +19,28 @@ func fastExp(_ value: Float) -> Float {
     return p * Float(bitPattern: exponent)
 }
 
-/// The error function to within 1.5e-7 absolute (Abramowitz & Stegun 7.1.26), vectorisable.
+/// The error function to within 5e-7 absolute in float32, vectorisable and without `exp`: an odd
+/// rational function of degree 13/8 on x clamped to [−4, 4] (beyond which erf is ±1 in float32).
+/// The coefficients are Eigen's (`generic_fast_erf_float`); it measured 4.4e-7 worst against
+/// scipy's erf over [−6, 6], where the Abramowitz–Stegun form with `fastExp` used before measured
+/// 6.1e-7 at about twice the operations.
 @inline(__always)
-func fastErf(_ x: Float) -> Float {
-    let a = abs(x)
-    let t = 1 / (1 + 0.3275911 * a)
-    var p: Float = 1.061405429
-    p = p * t - 1.453152027
-    p = p * t + 1.421413741
-    p = p * t - 0.284496736
-    p = p * t + 0.254829592
-    let y = 1 - p * t * fastExp(-a * a)
-    return x < 0 ? -y : y
+func fastErf(_ value: Float) -> Float {
+    let x = value < -4 ? -4 : (value > 4 ? 4 : value)
+    let x2 = x * x
+    var p: Float = -2.72614225801306e-10
+    p = p * x2 + 2.77068142495902e-08
+    p = p * x2 - 2.10102402082508e-06
+    p = p * x2 - 5.69250639462346e-05
+    p = p * x2 - 7.34990630326855e-04
+    p = p * x2 - 2.95459980854025e-03
+    p = p * x2 - 1.60960333262415e-02
+    var q: Float = -1.45660718464996e-05
+    q = q * x2 - 2.13374055278905e-04
+    q = q * x2 - 1.68282697438203e-03
+    q = q * x2 - 7.37332916720468e-03
+    q = q * x2 - 1.42647390514189e-02
+    return x * p / q
 }
 
 /// Σ x[i], accumulated in eight lanes so the loop vectorises.
