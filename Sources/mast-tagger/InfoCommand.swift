@@ -5,21 +5,19 @@ import MAST
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Parameters, MACs per stage, token grid and width of an architecture or a model file.")
+        abstract: "Parameters, MACs per stage, token grid and width of an architecture or a model file (default: the installed model), and the arithmetic this CPU runs it in.")
 
     @OptionGroup var selection: ModelSelection
 
     @Flag(help: "One JSON object instead of a table.")
     var json = false
 
-    func validate() throws {
-        if selection.architecture == nil && selection.model == nil { throw ValidationError("give --arch NAME or --model FILE") }
-    }
-
     func run() throws {
         var classes: Int?
         let config: ArchitectureConfig
-        if let path = selection.model {
+        var source = selection.model
+        if selection.architecture == nil && source == nil { source = try ModelLocator.resolve("") }
+        if let path = source {
             let model = try Model(path: path)
             config = model.config
             classes = model.classes.count
@@ -28,10 +26,16 @@ struct InfoCommand: ParsableCommand {
         }
         let cost = ModelCost(config: config)
         if json {
-            print(try jsonText(config: config, cost: cost, source: selection.model))
+            print(try jsonText(config: config, cost: cost, source: source))
         } else {
             print(table(config: config, cost: cost, classes: classes))
+            print("engine on this CPU (precision: auto): \(Self.automaticArithmetic)")
         }
+    }
+
+    /// What `precision: auto` runs on this CPU, e.g. "int8 (avx-vnni kernel)".
+    static var automaticArithmetic: String {
+        Engine.int8Kernel.map { "int8 (\($0.rawValue) kernel)" } ?? "float32"
     }
 
     private func table(config: ArchitectureConfig, cost: ModelCost, classes: Int?) -> String {
@@ -65,6 +69,7 @@ struct InfoCommand: ParsableCommand {
             },
         ]
         if let source { object["model"] = source }
+        object["engine_auto"] = Self.automaticArithmetic
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
