@@ -51,10 +51,12 @@ public enum Engine {
     /// environment's `MAST_INT8_KERNEL` (avx2, avx-vnni, avx512-vnni) names another it runs, which
     /// is how one machine measures them side by side.
     public private(set) nonisolated(unsafe) static var int8Kernel: Int8Kernel? = {
-        if let name = ProcessInfo.processInfo.environment["MAST_INT8_KERNEL"],
-           let chosen = Int8Kernel(rawValue: name), chosen.isAvailable {
-            return chosen
-        }
+        guard let name = ProcessInfo.processInfo.environment["MAST_INT8_KERNEL"] else { return Int8Kernel.best }
+        if let chosen = Int8Kernel(rawValue: name), chosen.isAvailable { return chosen }
+        // A benchmark knob set wrong must not pass unnoticed as a measurement of another kernel.
+        let runs = Int8Kernel.allCases.filter(\.isAvailable).map(\.rawValue).joined(separator: ", ")
+        FileHandle.standardError.write(Data(
+            "MAST_INT8_KERNEL=\(name): not an int8 kernel this CPU runs (it runs: \(runs.isEmpty ? "none" : runs)); using \(Int8Kernel.best?.rawValue ?? "none")\n".utf8))
         return Int8Kernel.best
     }()
 

@@ -84,9 +84,9 @@ struct PoolingAttention {
         // Residual pooling: every head's output starts from its pooled query.
         state.attended.update(from: state.q, count: nq * d)
         let headCapacity = PackedHead.capacity(keys: nk, headDim: hd)
-        let heads = (0 ..< p.heads).map { head in
-            PackedHead(k: state.k + head * hd, v: state.v + head * hd, stride: d, keys: nk, headDim: hd,
-                       into: state.packedHeads + head * headCapacity)
+        for head in 0 ..< p.heads {
+            _ = PackedHead(k: state.k + head * hd, v: state.v + head * hd, stride: d, keys: nk, headDim: hd,
+                           into: state.packedHeads + head * headCapacity)
         }
         // Work items: each head, with its query rows cut into bands of whole frequency rows when
         // there are fewer heads than workers (stage 1 of mast-b has one head and 4096 queries).
@@ -95,7 +95,8 @@ struct PoolingAttention {
             for item in items {
                 let head = item / bands, band = item % bands
                 let rows = (p.gridQ.f * band / bands) ..< (p.gridQ.f * (band + 1) / bands)
-                attendBand(head: head, packed: heads[head], frequencyRows: rows, scratch: state.attention[worker], state: state)
+                let packed = PackedHead(viewing: state.packedHeads + head * headCapacity, keys: nk, headDim: hd)
+                attendBand(head: head, packed: packed, frequencyRows: rows, scratch: state.attention[worker], state: state)
             }
         }
         linear(out: out, inp: state.attended, weight: projWeight, bias: projBias, rows: nq, accumulate: true)

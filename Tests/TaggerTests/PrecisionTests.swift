@@ -1,6 +1,4 @@
-import AudioInput
 import Foundation
-import Logging
 import MAST
 @testable import Tagger
 import XCTest
@@ -8,8 +6,6 @@ import XCTest
 /// The shipped model run in int8 against float32 on the bundled example recording: the int8
 /// engine may move scores by quantization noise, never change what the tagger says.
 final class PrecisionTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
-
     func probabilities(precision: MatrixPrecision, kernel: Int8Kernel? = nil, samples: [Float]) throws -> [[Float]] {
         let kernelBefore = Engine.int8Kernel
         Engine.setPrecision(precision)
@@ -18,7 +14,7 @@ final class PrecisionTests: XCTestCase {
             Engine.setPrecision(.float32)
             if let kernelBefore { Engine.setInt8Kernel(kernelBefore) }
         }
-        let model = try Model(path: Self.repository.appendingPathComponent("models/mast-tagger.safetensors").path)
+        let model = try ShippedFiles.model()
         let lock = NSLock()
         var windows: [[Float]] = []
         var settings = StreamTagger.Settings(hopFrames: 50)
@@ -35,8 +31,7 @@ final class PrecisionTests: XCTestCase {
     func testInt8KeepsEveryWindowsTopClassAndScoresWithinTwoHundredths() throws {
         let kernels = Int8Kernel.allCases.filter(\.isAvailable)
         try XCTSkipIf(kernels.isEmpty, "this CPU runs no int8 kernel (needs AVX2)")
-        let path = Self.repository.appendingPathComponent("examples/scene.wav").path
-        let samples = try WAVReader(path: path, logger: Logger(label: "test")).readAllMono()
+        let samples = try ShippedFiles.exampleSamples()
         let reference = try probabilities(precision: .float32, samples: samples)
         XCTAssertGreaterThan(reference.count, 10)
         func top(_ scores: [Float]) -> Int { scores.indices.max { scores[$0] < scores[$1] }! }

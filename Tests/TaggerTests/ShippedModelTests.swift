@@ -1,6 +1,4 @@
-import AudioInput
 import Foundation
-import Logging
 import MAST
 @testable import Tagger
 import XCTest
@@ -9,12 +7,9 @@ import XCTest
 /// recording whose sounds are known (examples/make_example.sh): each of its five sounds gives an
 /// event with a fitting label, starting and ending within one hop of where it is.
 final class ShippedModelTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
-
     func testExampleRecordingGivesItsSoundsAtTheirTimes() throws {
-        let model = try Model(path: Self.repository.appendingPathComponent("models/mast-tagger.safetensors").path)
-        let samples = try WAVReader(path: Self.repository.appendingPathComponent("examples/scene.wav").path,
-                                    logger: Logger(label: "test")).readAllMono()
+        let model = try ShippedFiles.model()
+        let samples = try ShippedFiles.exampleSamples()
         let config = TaggerConfig()
         var settings = try StreamTagger.Settings(config: config)
         settings.backpressure = .block

@@ -28,6 +28,12 @@ struct PackedHead {
         PackedMatrix.capacity(k: headDim, n: keys) + PackedMatrix.capacity(k: keys, n: headDim)
     }
 
+    /// The head packed in `storage` earlier.
+    init(viewing storage: UnsafeMutablePointer<Float>, keys: Int, headDim: Int) {
+        self.keys = PackedMatrix(viewing: storage, k: headDim, n: keys)
+        values = PackedMatrix(viewing: storage + PackedMatrix.capacity(k: headDim, n: keys), k: keys, n: headDim)
+    }
+
     /// Packs `k[keys, headDim]` and `v[keys, headDim]` (rows `stride` apart) into `storage`.
     init(k: UnsafePointer<Float>, v: UnsafePointer<Float>, stride: Int, keys: Int, headDim: Int,
          into storage: UnsafeMutablePointer<Float>) {

@@ -23,6 +23,11 @@ struct PackedMatrix {
     /// Floats of storage for a `k × n` matrix.
     static func capacity(k: Int, n: Int) -> Int { panelCount(n) * panelWidth * k }
 
+    /// The matrix already packed in `storage`.
+    init(viewing storage: UnsafeMutablePointer<Float>, k: Int, n: Int) {
+        self.storage = storage; self.k = k; self.n = n
+    }
+
     /// Packs `rows[n, k]` (row `j` is column `j` of `b`, i.e. `b = rowsᵀ`: weights stored
     /// (out, in), attention keys) into `storage`.
     init(transposing rows: UnsafePointer<Float>, rowStride: Int, n: Int, k: Int, into storage: UnsafeMutablePointer<Float>) {
