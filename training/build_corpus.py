@@ -38,7 +38,8 @@ Held-out split: about 15% of the base sources (at least 2) are "test", chosen by
 their names, one per category first so the test side covers speech, music and effects, and
 never the last train source of a category.
 Mixtures are made within a split, never across, and get the group `mixtures-<split>`.
-Adding or removing a source can move the split: the manifest records it.
+Adding or removing a source can move the split (the manifest records it); a source with
+pinned_split="train" takes no part in the draw, which is how sources join after a model exists.
 
 Idempotent and resumable: debs already downloaded, packages already extracted and sources
 whose entries.jsonl exists are not redone; the manifest is rewritten from the entries each
@@ -93,6 +94,9 @@ class Source:
     generate: Callable[["Context", "Source"], Iterator["Clip"]] | None = None
     max_seconds: float | None = None   # cap on kept audio, None for all of it
     quick: bool = False                # part of the --quick subset
+    # "train" keeps a source out of the split draw: sources added after a model was trained go
+    # to training, so the held-out set (and every metric measured on it) stays comparable.
+    pinned_split: str | None = None
 
 
 @dataclass
@@ -221,6 +225,12 @@ def assign_splits(categories: dict[str, str], fraction: float = TEST_FRACTION,
         if can_go(name):
             test.append(name)
     return {name: "test" if name in test else "train" for name in categories}
+
+
+def source_splits(sources: list[Source]) -> dict[str, str]:
+    """{source: split}: pinned sources as pinned, the others drawn by assign_splits."""
+    drawn = assign_splits({s.name: s.category for s in sources if s.pinned_split is None})
+    return drawn | {s.name: s.pinned_split for s in sources if s.pinned_split is not None}
 
 
 def write_manifest(entries: Iterable[dict], path: Path) -> int:
@@ -614,6 +624,12 @@ SOURCES = [
     Source("supertux-data", "sfx", package="supertux-data"),
     Source("teeworlds-data", "sfx", package="teeworlds-data"),
     Source("tuxtype-data", "sfx", package="tuxtype-data"),
+    # added for the second model (animals, farm and craft work, weapons, magic, city noise)
+    Source("widelands-data", "sfx", package="widelands-data", max_seconds=3600, pinned_split="train"),
+    Source("megaglest-data", "sfx", package="megaglest-data", max_seconds=3600, pinned_split="train"),
+    Source("wesnoth-1.16-data", "sfx", package="wesnoth-1.16-data", pinned_split="train"),
+    Source("lincity-ng-data", "sfx", package="lincity-ng-data", pinned_split="train"),
+    Source("tuxpaint-data", "sfx", package="tuxpaint-data", pinned_split="train"),
     # drum and instrument samples
     Source("hydrogen-drumkits", "drums", package="hydrogen-drumkits"),
     Source("hydrogen-drumkits-effects", "music", package="hydrogen-drumkits-effects"),
@@ -699,7 +715,7 @@ def build(ctx: Context, only: set[str] | None) -> list[dict]:
         make = (lambda s=source: package_clips(ctx, s)) if source.package \
             else (lambda s=source: s.generate(ctx, s))
         base += source_entries(ctx, source, make, lambda s=source: license_for(ctx, s))
-    splits = assign_splits({s.name: s.category for s in sources})
+    splits = source_splits(sources)
     for entry in base:
         entry["split"] = splits[entry["source"]]
     if only and MIXTURE_SOURCE.name not in only:

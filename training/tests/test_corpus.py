@@ -93,6 +93,17 @@ def test_split_has_at_least_two_test_sources_but_keeps_one_train(n, tests):
     assert list(splits.values()).count("test") == tests
 
 
+def test_pinned_sources_join_training_without_moving_the_held_out_set():
+    drawn = [C.Source(f"s{i}", ["speech", "music", "sfx"][i % 3]) for i in range(20)]
+    before = C.source_splits(drawn)
+    pinned = [C.Source(f"new{i}", "sfx", pinned_split="train") for i in range(10)]
+    after = C.source_splits(drawn + pinned)
+    assert {n: after[n] for n in before} == before
+    assert all(after[s.name] == "train" for s in pinned)
+    unpinned = C.source_splits(drawn + [C.Source(s.name, s.category) for s in pinned])
+    assert unpinned != after  # without the pin, ten more sources would move the draw
+
+
 def test_a_categorys_only_source_stays_in_train():
     categories = {f"speech-{i}": "speech" for i in range(12)} | {"drums": "drums", "signals": "signal"}
     splits = C.assign_splits(categories)
