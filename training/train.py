@@ -3,6 +3,11 @@
   python training/train.py --data teacher:data/corpus,data/teacher --arch mast-t --out runs/mast-t
   python training/train.py --data folders:DIR --arch mast-t --out runs/mine
   torchrun --nproc_per_node=8 training/train.py --data audioset:SEG.csv,AUDIO,LABELS.csv --arch mast-b ...
+  python training/train.py --data folders:DIR --init models/mast-tagger.safetensors --out runs/tuned
+
+--init starts from a model file's weights instead of random ones (fine-tuning, on new data or on
+your own classes): every tensor whose name and shape match is copied; the rest (a head for other
+classes) starts fresh, and the run prints which.
 
 Loss: binary cross-entropy on the targets (the teacher's probabilities, or multi-hot labels).
 Augmentation: SpecAugment (two frequency and two time masks) and mixup of features and targets.
@@ -35,7 +40,7 @@ from distill_data import DistillationWindows, read_clips
 from evaluate import agreement_metrics
 from labelled_data import LabelledWindows, parse_spec
 from mast_tagger.model import build_model
-from mast_tagger.model_file import AUDIOSET_NORMALIZATION, preset, save_model
+from mast_tagger.model_file import AUDIOSET_NORMALIZATION, load_model, preset, save_model
 
 
 def spec_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -92,6 +97,18 @@ def datasets(spec: str, frames: int):
     return LabelledWindows(files, len(classes), frames, mean, std), None, classes
 
 
+def copy_matching_weights(model: torch.nn.Module, path: Path) -> list[str]:
+    """Copies the tensors of the model file at `path` whose names and shapes match; returns the
+    names of the model's tensors left as they were."""
+    source, _ = load_model(path)
+    own = model.state_dict()
+    matching = {k: v for k, v in source.state_dict().items() if k in own and own[k].shape == v.shape}
+    if not matching:
+        raise SystemExit(f"{path}: no tensor matches the {model.cfg.name} architecture; nothing to start from")
+    model.load_state_dict(matching, strict=False)
+    return sorted(set(own) - set(matching))
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, data, batch: int) -> tuple[np.ndarray, np.ndarray]:
     model.eval()
@@ -110,6 +127,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--init", type=Path, help="start from this model file's weights (see above)")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--mixup", type=float, default=0.4, help="Beta parameter; 0 disables mixup")
@@ -138,6 +156,12 @@ def main() -> None:
     model = build_model(cfg).init_weights()
     with torch.no_grad():  # start the head at the targets' base rates (see prior_logits)
         model.head.bias.copy_(prior_logits(train))
+    args.out.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = args.out / "checkpoint.pt"
+    if args.init and not checkpoint_path.exists():  # a resumed run has its own weights
+        fresh = copy_matching_weights(model, args.init)
+        if rank == 0:
+            print(f"started from {args.init}" + (f"; fresh: {', '.join(fresh)}" if fresh else ""), flush=True)
     model = model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sampler = DistributedSampler(train, seed=args.seed) if distributed else None
@@ -150,8 +174,6 @@ def main() -> None:
                                                  * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
     loss_fn = torch.nn.BCEWithLogitsLoss()
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    checkpoint_path = args.out / "checkpoint.pt"
     epoch, step, history = 0, 0, []
     if checkpoint_path.exists():
         state = torch.load(checkpoint_path, map_location=device, weights_only=False)

@@ -1,0 +1,41 @@
+"""train.py --init: fine-tuning starts from a model file's weights, a head for other classes fresh."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from make_test_model import CONFIG
+from mast_tagger.model import build_model
+from mast_tagger.model_file import placeholder_classes, save_model
+from train import copy_matching_weights
+
+
+def test_matching_tensors_are_copied_and_a_head_for_other_classes_starts_fresh(tmp_path):
+    torch.manual_seed(0)
+    trained = build_model(CONFIG).init_weights()
+    path = tmp_path / "trained.safetensors"
+    save_model(trained, CONFIG, path, placeholder_classes(CONFIG.num_classes))
+
+    other_classes = dataclasses.replace(CONFIG, num_classes=CONFIG.num_classes + 2)
+    torch.manual_seed(1)
+    student = build_model(other_classes).init_weights()
+    head_before = {k: v.clone() for k, v in student.state_dict().items() if k.startswith("head.")}
+
+    fresh = copy_matching_weights(student, path)
+
+    assert fresh == sorted(head_before)
+    for name, value in student.state_dict().items():
+        expected = head_before[name] if name in head_before else trained.state_dict()[name]
+        assert torch.equal(value, expected), name
+
+
+def test_a_file_of_another_architecture_is_refused(tmp_path):
+    path = tmp_path / "trained.safetensors"
+    save_model(build_model(CONFIG), CONFIG, path, placeholder_classes(CONFIG.num_classes))
+    unrelated = torch.nn.Linear(2, 2)
+    unrelated.cfg = CONFIG
+    with pytest.raises(SystemExit, match="no tensor matches"):
+        copy_matching_weights(unrelated, path)
