@@ -26,3 +26,20 @@ def test_a_student_equal_to_its_teacher_agrees_fully_and_a_shuffled_one_does_not
     shuffled = agreement_metrics(teacher[rng.permutation(200)], teacher)
     assert shuffled["top1_agreement"] < 0.5 and shuffled["map"] < 0.6
     assert set(same["per_class_ap"]) == set(range(6))
+
+
+def test_the_delayed_teacher_reference_lines_up_with_the_cached_labels():
+    from evaluate import delayed_teacher_scores
+    from teacher import Teacher
+
+    teacher = Teacher()
+    rng = np.random.default_rng(0)
+    t = np.arange(16000 * 4) / 16000
+    clip = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    labels = teacher.scores(clip)  # what `teacher.py label` caches
+    assert np.array_equal(delayed_teacher_scores(teacher, clip, len(labels), delay=0), labels)
+    delayed = delayed_teacher_scores(teacher, clip, len(labels))
+    assert delayed.shape == labels.shape and not np.array_equal(delayed, labels)
+    # 10 ms late, patch i still hears what it heard, the same top class (but the last patch, which
+    # holds the clip's end and its zero padding: the delay moves that end)
+    assert (delayed.argmax(axis=1) == labels.argmax(axis=1))[:-1].all()
