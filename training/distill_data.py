@@ -93,6 +93,11 @@ class DistillationWindows(Dataset):
         x = (window(fbank, i, self.frames) - self.mean) / (2 * self.std)
         return torch.from_numpy(x), torch.from_numpy(np.asarray(self.targets[c][i], dtype=np.float32))
 
+    def class_of_items(self) -> np.ndarray:
+        """The teacher's top class for every item (for balanced sampling)."""
+        tops = [np.asarray(t).argmax(axis=1) for t in self.targets]
+        return np.array([tops[c][i] for c, i in self.items])
+
     def sources(self) -> list[str]:
         """The source of every item (for per-source evaluation)."""
         return [self.clips[c].source for c, _ in self.items]

@@ -94,6 +94,10 @@ class LabelledWindows(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
+    def class_of_items(self) -> np.ndarray:
+        """The first label of every item's file (for balanced sampling)."""
+        return np.array([self.targets[f].argmax() for f, _ in self.items])
+
     def __getitem__(self, item: int) -> tuple[torch.Tensor, torch.Tensor]:
         f, i = self.items[item]
         x = (window(self.fbanks[f], i, self.frames) - self.mean) / (2 * self.std)

@@ -10,6 +10,8 @@ your own classes): every tensor whose name and shape match is copied; the rest (
 classes) starts fresh, and the run prints which.
 
 Loss: binary cross-entropy on the targets (the teacher's probabilities, or multi-hot labels).
+Sampling: uniform over windows, or with --balance weighted by 1/√(windows sharing the window's top
+class), so that rare classes are seen more often (AudioSet-style balancing; mAP averages classes).
 Augmentation: SpecAugment (two frequency and two time masks) and mixup of features and targets.
 Runs on CPU or GPU, and unchanged under torchrun (DistributedDataParallel; only rank 0 writes).
 Checkpoints go to OUT/checkpoint.pt every --checkpoint-minutes and at every epoch end; a run
@@ -33,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 from tqdm import tqdm
 
 from distill_data import DistillationWindows, read_clips
@@ -97,6 +99,19 @@ def datasets(spec: str, frames: int):
     return LabelledWindows(files, len(classes), frames, mean, std), None, classes
 
 
+def balanced_sampler(data, samples: int, generator: torch.Generator) -> WeightedRandomSampler:
+    """Draws `samples` windows with replacement, each with weight 1/√(windows of its top class).
+
+    The square root keeps the common classes (speech, music) well represented while a class with
+    100× fewer windows is drawn 10× more often per window. Under torchrun every rank draws its own
+    `samples` from its own generator, which is i.i.d. sampling all the same.
+    """
+    classes = data.class_of_items()
+    counts = np.bincount(classes)
+    weights = 1.0 / np.sqrt(counts[classes])
+    return WeightedRandomSampler(torch.from_numpy(weights), samples, replacement=True, generator=generator)
+
+
 def copy_matching_weights(model: torch.nn.Module, path: Path) -> list[str]:
     """Copies the tensors of the model file at `path` whose names and shapes match; returns the
     names of the model's tensors left as they were."""
@@ -130,6 +145,7 @@ def main() -> None:
     parser.add_argument("--init", type=Path, help="start from this model file's weights (see above)")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
+    parser.add_argument("--balance", action="store_true", help="sample rare classes more often (see above)")
     parser.add_argument("--mixup", type=float, default=0.4, help="Beta parameter; 0 disables mixup")
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
@@ -164,7 +180,11 @@ def main() -> None:
             print(f"started from {args.init}" + (f"; fresh: {', '.join(fresh)}" if fresh else ""), flush=True)
     model = model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    sampler = DistributedSampler(train, seed=args.seed) if distributed else None
+    world = dist.get_world_size() if distributed else 1
+    if args.balance:
+        sampler = balanced_sampler(train, len(train) // world, g)
+    else:
+        sampler = DistributedSampler(train, seed=args.seed) if distributed else None
     loader = DataLoader(train, batch_size=args.batch, shuffle=sampler is None, sampler=sampler,
                         num_workers=args.workers, drop_last=True, generator=g if sampler is None else None)
     steps_per_epoch = len(loader)
@@ -201,7 +221,7 @@ def main() -> None:
     started = last_save = time.time()
     out_of_time = False
     while epoch < args.epochs and not out_of_time:
-        if sampler is not None:
+        if isinstance(sampler, DistributedSampler):
             sampler.set_epoch(epoch)
         skip = step - epoch * steps_per_epoch  # batches of this epoch done before a resume
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=rank != 0, initial=max(skip, 0),

@@ -1,4 +1,4 @@
-"""train.py --init: fine-tuning starts from a model file's weights, a head for other classes fresh."""
+"""train.py's pieces: --init (fine-tuning from a model file) and --balance (sampling rare classes more often)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,19 @@ def test_a_file_of_another_architecture_is_refused(tmp_path):
     unrelated.cfg = CONFIG
     with pytest.raises(SystemExit, match="no tensor matches"):
         copy_matching_weights(unrelated, path)
+
+
+def test_balanced_sampling_draws_a_rare_class_more_often():
+    import numpy as np
+
+    from train import balanced_sampler
+
+    class Windows:  # 900 windows of class 0, 100 of class 1, 4 of class 2
+        def class_of_items(self):
+            return np.array([0] * 900 + [1] * 100 + [2] * 4)
+
+    drawn = np.array(list(balanced_sampler(Windows(), 20000, torch.Generator().manual_seed(0))))
+    classes = Windows().class_of_items()[drawn]
+    shares = np.bincount(classes, minlength=3) / len(classes)
+    # weights 1/√count: class shares ∝ √count = 30 : 10 : 2 (uniform would give 900 : 100 : 4)
+    assert np.allclose(shares, np.array([30, 10, 2]) / 42, atol=0.02)
