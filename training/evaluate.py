@@ -86,7 +86,7 @@ def main() -> None:
     import torch
 
     from mast_tagger.model_file import load_model
-    from train import datasets, predict
+    from train import datasets, predict, teacher_paths
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True)
@@ -107,8 +107,7 @@ def main() -> None:
         by_source.setdefault(source, []).append(i)
     metrics["per_source"] = {s: agreement_metrics(probabilities[ix], targets[ix])["top1_agreement"] for s, ix in by_source.items()}
     if args.teacher_reference:
-        corpus, cache = (Path(p) for p in args.data.partition(":")[2].split(","))
-        metrics["teacher_delayed_10ms"] = teacher_reference(corpus, cache)
+        metrics["teacher_delayed_10ms"] = teacher_reference(*teacher_paths(args.data))
     summary = {k: v for k, v in metrics.items() if k not in ("per_class_ap",)}
     print(json.dumps(summary, indent=1))
     if args.json:

@@ -82,12 +82,22 @@ def prior_logits(data, samples: int = 2000) -> torch.Tensor:
     return torch.log(mean / (1 - mean))
 
 
+def teacher_paths(spec: str) -> tuple[Path, Path] | None:
+    """(corpus, teacher cache) of a `teacher:CORPUS,CACHE` spec; None for other kinds of data."""
+    kind, _, rest = spec.partition(":")
+    if kind != "teacher":
+        return None
+    paths = rest.split(",")
+    if len(paths) != 2:
+        raise SystemExit(f"--data {spec}: teacher data is teacher:CORPUS,CACHE")
+    return Path(paths[0]), Path(paths[1])
+
+
 def datasets(spec: str, frames: int):
     """(train, test or None, class list)."""
     mean, std = AUDIOSET_NORMALIZATION["mean"], AUDIOSET_NORMALIZATION["std"]
-    kind, _, rest = spec.partition(":")
-    if kind == "teacher":
-        corpus, cache = (Path(p) for p in rest.split(","))
+    if paths := teacher_paths(spec):
+        corpus, cache = paths
         clips = read_clips(corpus, cache)
         meta = json.loads((cache / "meta.json").read_text())
         classes = [{"name": n, "id": m} for n, m in zip(meta["class_names"], meta["mids"])]
@@ -115,7 +125,12 @@ def balanced_sampler(data, samples: int, generator: torch.Generator) -> Weighted
 def copy_matching_weights(model: torch.nn.Module, path: Path) -> list[str]:
     """Copies the tensors of the model file at `path` whose names and shapes match; returns the
     names of the model's tensors left as they were."""
-    source, _ = load_model(path)
+    if not path.is_file():
+        raise SystemExit(f"--init {path}: no such model file")
+    try:
+        source, _ = load_model(path)
+    except ValueError as error:  # not a mast-tagger model file
+        raise SystemExit(f"--init {error}") from None
     own = model.state_dict()
     matching = {k: v for k, v in source.state_dict().items() if k in own and own[k].shape == v.shape}
     if not matching:

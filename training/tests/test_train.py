@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
 from make_test_model import CONFIG
 from mast_tagger.model import build_model
 from mast_tagger.model_file import placeholder_classes, save_model
-from train import copy_matching_weights
+from train import balanced_sampler, copy_matching_weights
 
 
 def test_matching_tensors_are_copied_and_a_head_for_other_classes_starts_fresh(tmp_path):
@@ -41,11 +42,18 @@ def test_a_file_of_another_architecture_is_refused(tmp_path):
         copy_matching_weights(unrelated, path)
 
 
+def test_a_missing_or_foreign_init_file_is_named(tmp_path):
+    model = build_model(CONFIG)
+    with pytest.raises(SystemExit, match="--init .*absent.safetensors: no such model file"):
+        copy_matching_weights(model, tmp_path / "absent.safetensors")
+    foreign = tmp_path / "foreign.safetensors"
+    from safetensors.torch import save_file
+    save_file({"w": torch.zeros(2)}, str(foreign), metadata={"format": "other"})
+    with pytest.raises(SystemExit, match="foreign.safetensors: format is 'other'"):
+        copy_matching_weights(model, foreign)
+
+
 def test_balanced_sampling_draws_a_rare_class_more_often():
-    import numpy as np
-
-    from train import balanced_sampler
-
     class Windows:  # 900 windows of class 0, 100 of class 1, 4 of class 2
         def class_of_items(self):
             return np.array([0] * 900 + [1] * 100 + [2] * 4)
