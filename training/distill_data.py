@@ -12,6 +12,7 @@ repeat its frames, as the Swift pipeline pads.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from mast_tagger.frontend import torchaudio_fbank
 from mast_tagger.model_file import AST_FBANK
 
 PATCH_HOP_FRAMES = 48  # teacher patch hop, 0.48 s in 10 ms frames
+HELD_OUT_FILES = "test-files"  # files of training sources that --hold-out-files keeps from training
+EXCLUDED = "excluded"  # a training mixture with a held-out file in it: on neither side
 
 
 @dataclass
@@ -35,15 +38,39 @@ class Clip:
     patches: int
 
 
-def read_clips(corpus: Path, teacher_cache: Path) -> list[Clip]:
-    """Clips of the manifest that the teacher has labelled, with their split and source."""
+def read_clips(corpus: Path, teacher_cache: Path, hold_out_files: float = 0.0) -> list[Clip]:
+    """Clips of the manifest that the teacher has labelled, with their split and source.
+
+    hold_out_files > 0 moves that fraction of the training sources' recordings to the split
+    HELD_OUT_FILES (chosen by file_is_held_out, so the pieces of one recording stay together), and
+    marks EXCLUDED the training mixtures made from any of them: a measure of agreement on files
+    the student has not heard, from packages it has, beside the test split's unseen packages.
+    """
     manifest = {row["path"]: row for row in map(json.loads, (corpus / "manifest.jsonl").read_text().splitlines())}
+    held = {path for path, info in manifest.items()
+            if info["split"] == "train" and "components" not in info
+            and file_is_held_out(info["source"], info["origin"], hold_out_files)}
+
+    def split_of(info: dict) -> str:
+        if info["path"] in held:
+            return HELD_OUT_FILES
+        if info["split"] == "train" and held.intersection(info.get("components", ())):
+            return EXCLUDED
+        return info["split"]
+
     clips = []
     for row in map(json.loads, (teacher_cache / "index.jsonl").read_text().splitlines()):
         info = manifest.get(row["path"])
         if info is not None:
-            clips.append(Clip(row["path"], row["key"], info["source"], info["split"], row["patches"]))
+            clips.append(Clip(row["path"], row["key"], info["source"], split_of(info), row["patches"]))
     return clips
+
+
+def file_is_held_out(source: str, origin: str, fraction: float) -> bool:
+    """Whether a recording (a package file or generator setting) falls in the held-out fraction:
+    a hash of its name, the same on every machine and for every piece cut from it."""
+    rank = int(hashlib.sha1(f"{source}/{origin}".encode()).hexdigest()[:8], 16) / 2**32
+    return rank < fraction
 
 
 def cached_features(corpus: Path, features_dir: Path, clip: Clip) -> np.ndarray:

@@ -17,6 +17,9 @@ the test audio delayed by 10 ms (one frame hop), against its own labels. A stude
 through another front end and another window (AST's 128-bin fbank over 1.015 s, not YAMNet's
 64-bin log-mel over 0.975 s), so this says how much of each metric is within reach at all: the
 teacher disagrees with itself this much over a 10 ms shift.
+
+A model trained with --hold-out-files (the file records the fraction) is also measured on those
+files of the training sources: `test_files` holds the same metrics (and teacher reference) there.
 """
 
 from __future__ import annotations
@@ -68,14 +71,14 @@ def delayed_teacher_scores(teacher, waveform: np.ndarray, patches: int, delay: i
     return teacher.scores(delayed)[:patches]
 
 
-def teacher_reference(corpus: Path, cache: Path) -> dict:
-    """agreement_metrics of the delayed teacher against its own labels, on the test split."""
+def teacher_reference(corpus: Path, cache: Path, split: str = "test", hold_out_files: float = 0.0) -> dict:
+    """agreement_metrics of the delayed teacher against its own labels, on a held-out split."""
     from distill_data import read_clips
     from teacher import Teacher, read_audio
 
     teacher = Teacher()
     scores, labels = [], []
-    for clip in (c for c in read_clips(corpus, cache) if c.split == "test"):
+    for clip in (c for c in read_clips(corpus, cache, hold_out_files) if c.split == split):
         scores.append(delayed_teacher_scores(teacher, read_audio(corpus / clip.path), clip.patches))
         labels.append(np.load(cache / f"{clip.key}.npy"))
     metrics = agreement_metrics(np.concatenate(scores), np.concatenate(labels))
@@ -86,6 +89,7 @@ def main() -> None:
     import torch
 
     from mast_tagger.model_file import load_model
+    from distill_data import HELD_OUT_FILES
     from train import datasets, predict, teacher_paths
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -98,17 +102,31 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, meta = load_model(args.model)
-    _, test, classes = datasets(args.data, model.cfg.frames)
-    probabilities, targets = predict(model, test, 64)
-    metrics = agreement_metrics(probabilities, targets)
-    metrics["per_class_ap"] = {classes[c]["name"]: v for c, v in metrics["per_class_ap"].items()}
-    by_source: dict[str, list[int]] = {}
-    for i, source in enumerate(test.sources()):
-        by_source.setdefault(source, []).append(i)
-    metrics["per_source"] = {s: agreement_metrics(probabilities[ix], targets[ix])["top1_agreement"] for s, ix in by_source.items()}
-    if args.teacher_reference:
-        metrics["teacher_delayed_10ms"] = teacher_reference(*teacher_paths(args.data))
-    summary = {k: v for k, v in metrics.items() if k not in ("per_class_ap",)}
+    hold_out_files = float(meta.get("held_out_files", 0.0))
+    _, held_out, classes = datasets(args.data, model.cfg.frames, hold_out_files)
+    if not held_out:
+        raise SystemExit(f"--data {args.data}: evaluation needs teacher data (teacher:CORPUS,CACHE)")
+
+    def measure(split: str) -> dict:
+        data = held_out[split]
+        probabilities, targets = predict(model, data, 64)
+        metrics = agreement_metrics(probabilities, targets)
+        metrics["per_class_ap"] = {classes[c]["name"]: v for c, v in metrics["per_class_ap"].items()}
+        by_source: dict[str, list[int]] = {}
+        for i, source in enumerate(data.sources()):
+            by_source.setdefault(source, []).append(i)
+        metrics["per_source"] = {s: agreement_metrics(probabilities[ix], targets[ix])["top1_agreement"]
+                                 for s, ix in by_source.items()}
+        if args.teacher_reference:
+            metrics["teacher_delayed_10ms"] = teacher_reference(*teacher_paths(args.data), split, hold_out_files)
+        return metrics
+
+    metrics = measure("test")
+    if HELD_OUT_FILES in held_out:
+        metrics["test_files"] = measure(HELD_OUT_FILES) | {"held_out_fraction": hold_out_files}
+    summary = {k: v for k, v in metrics.items() if k != "per_class_ap"}
+    if "test_files" in summary:
+        summary["test_files"] = {k: v for k, v in summary["test_files"].items() if k != "per_class_ap"}
     print(json.dumps(summary, indent=1))
     if args.json:
         args.json.write_text(json.dumps(metrics, indent=1) + "\n")

@@ -20,6 +20,10 @@ At the end OUT/model.safetensors is the engine's model file (F16 with --f16).
 
 With teacher data the corpus manifest's split holds sources out: training never sees a window of
 a test source, and each epoch ends with an evaluation on them (evaluate.py's metrics).
+--hold-out-files F also keeps that fraction of the training sources' recordings out (split
+"test-files", evaluated after each epoch too, as files_*), to tell how well the student follows
+the teacher on unheard files of familiar packages apart from how well it carries over to unheard
+packages. The model file records F, so evaluate.py can find those files again.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 from tqdm import tqdm
 
-from distill_data import DistillationWindows, read_clips
+from distill_data import HELD_OUT_FILES, DistillationWindows, read_clips
 from evaluate import agreement_metrics
 from labelled_data import LabelledWindows, parse_spec
 from mast_tagger.model import build_model
@@ -93,20 +97,24 @@ def teacher_paths(spec: str) -> tuple[Path, Path] | None:
     return Path(paths[0]), Path(paths[1])
 
 
-def datasets(spec: str, frames: int):
-    """(train, test or None, class list)."""
+def datasets(spec: str, frames: int, hold_out_files: float = 0.0):
+    """(train, {held-out split: windows}, class list); teacher data has "test", and "test-files"
+    with hold_out_files > 0; labelled data has none."""
     mean, std = AUDIOSET_NORMALIZATION["mean"], AUDIOSET_NORMALIZATION["std"]
     if paths := teacher_paths(spec):
         corpus, cache = paths
-        clips = read_clips(corpus, cache)
+        clips = read_clips(corpus, cache, hold_out_files)
         meta = json.loads((cache / "meta.json").read_text())
         classes = [{"name": n, "id": m} for n, m in zip(meta["class_names"], meta["mids"])]
         features = corpus.parent / "features"
         make = lambda split: DistillationWindows(corpus, cache, features, [c for c in clips if c.split == split],
                                                  frames, mean, std)
-        return make("train"), make("test"), classes
+        held_out = ["test"] + ([HELD_OUT_FILES] if hold_out_files > 0 else [])
+        return make("train"), {split: make(split) for split in held_out}, classes
+    if hold_out_files > 0:
+        raise SystemExit(f"--hold-out-files needs teacher data (teacher:CORPUS,CACHE), not {spec}")
     classes, files = parse_spec(spec)
-    return LabelledWindows(files, len(classes), frames, mean, std), None, classes
+    return LabelledWindows(files, len(classes), frames, mean, std), {}, classes
 
 
 def balanced_sampler(data, samples: int, generator: torch.Generator) -> WeightedRandomSampler:
@@ -168,7 +176,11 @@ def main() -> None:
     parser.add_argument("--max-hours", type=float, default=0, help="stop (after a checkpoint) once this much time has passed")
     parser.add_argument("--f16", action="store_true", help="export F16 weights")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hold-out-files", type=float, default=0.0, metavar="F",
+                        help="also keep this fraction of the training sources' files out (see above)")
     args = parser.parse_args()
+    if not 0 <= args.hold_out_files < 1:
+        parser.error(f"--hold-out-files {args.hold_out_files}: a fraction in [0, 1)")
 
     distributed = "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1
     if distributed:
@@ -182,7 +194,7 @@ def main() -> None:
     g = torch.Generator().manual_seed(args.seed + rank)
 
     base = preset(args.arch)
-    train, test, classes = datasets(args.data, base.frames)
+    train, held_out, classes = datasets(args.data, base.frames, args.hold_out_files)
     cfg = preset(args.arch, num_classes=len(classes))
     model = build_model(cfg).init_weights()
     with torch.no_grad():  # start the head at the targets' base rates (see prior_logits)
@@ -232,7 +244,8 @@ def main() -> None:
 
     if rank == 0:
         print(f"{cfg.name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(classes)} classes, "
-              f"{len(train)} training windows" + (f", {len(test)} test windows" if test else ""), flush=True)
+              f"{len(train)} training windows" + "".join(f", {len(d)} {split} windows" for split, d in held_out.items()),
+              flush=True)
     started = last_save = time.time()
     out_of_time = False
     while epoch < args.epochs and not out_of_time:
@@ -264,17 +277,21 @@ def main() -> None:
             save_checkpoint(epoch, step)
             break
         epoch += 1
-        if rank == 0 and test is not None and len(test):
-            probabilities, targets = predict(model, test, args.batch)
-            metrics = agreement_metrics(probabilities, targets)
-            history.append({"epoch": epoch, "step": step, **{k: v for k, v in metrics.items() if k != "per_class_ap"}})
+        if rank == 0 and any(len(d) for d in held_out.values()):
+            entry = {"epoch": epoch, "step": step}
+            for split, data in held_out.items():
+                metrics = agreement_metrics(*predict(model, data, args.batch))
+                prefix = "files_" if split == HELD_OUT_FILES else ""
+                entry |= {prefix + k: v for k, v in metrics.items() if k != "per_class_ap"}
+            history.append(entry)
             print(json.dumps(history[-1]), flush=True)
         save_checkpoint(epoch, step)
         last_save = time.time()
 
     if rank == 0:  # also after --max-hours: the model as far as it got (history says how far)
         save_model(model.cpu().eval(), cfg, args.out / "model.safetensors", classes,
-                   dtype=torch.float16 if args.f16 else torch.float32)
+                   dtype=torch.float16 if args.f16 else torch.float32,
+                   held_out_files=args.hold_out_files)
         (args.out / "history.json").write_text(json.dumps({"complete": epoch >= args.epochs, "epochs": epoch,
                                                            "steps": step, "evaluations": history}, indent=1) + "\n")
         print(f"wrote {args.out / 'model.safetensors'} after {epoch} of {args.epochs} epochs", flush=True)

@@ -45,7 +45,9 @@ def placeholder_classes(n: int) -> list[dict]:
 
 def save_model(model: torch.nn.Module, cfg: ArchConfig, path: str | Path, classes: list[dict],
                fbank: dict = AST_FBANK, normalization: dict = AUDIOSET_NORMALIZATION,
-               dtype: torch.dtype = torch.float32) -> None:
+               dtype: torch.dtype = torch.float32, held_out_files: float = 0.0) -> None:
+    """held_out_files: train.py --hold-out-files, recorded (when > 0) so that evaluation can tell
+    the training sources' files the model never saw; the engine ignores it."""
     if len(classes) != cfg.num_classes:
         raise ValueError(f"{len(classes)} class names for {cfg.num_classes} logits")
     tensors = {k: v.detach().to(dtype).contiguous() for k, v in model.state_dict().items()}
@@ -56,6 +58,8 @@ def save_model(model: torch.nn.Module, cfg: ArchConfig, path: str | Path, classe
         "normalization": json.dumps(normalization),
         "classes": json.dumps(classes),
     }
+    if held_out_files > 0:
+        metadata["held_out_files"] = json.dumps(held_out_files)
     save_file(tensors, str(path), metadata=metadata)
 
 

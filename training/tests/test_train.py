@@ -1,4 +1,4 @@
-"""train.py's pieces: --init (fine-tuning from a model file) and --balance (sampling rare classes more often)."""
+"""train.py's pieces: --init (fine-tuning from a model file), --balance (sampling rare classes more often) and --hold-out-files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 from make_test_model import CONFIG
 from mast_tagger.model import build_model
 from mast_tagger.model_file import placeholder_classes, save_model
-from train import balanced_sampler, copy_matching_weights
+from train import balanced_sampler, copy_matching_weights, datasets
 
 
 def test_matching_tensors_are_copied_and_a_head_for_other_classes_starts_fresh(tmp_path):
@@ -63,3 +63,8 @@ def test_balanced_sampling_draws_a_rare_class_more_often():
     shares = np.bincount(classes, minlength=3) / len(classes)
     # weights 1/√count: class shares ∝ √count = 30 : 10 : 2 (uniform would give 900 : 100 : 4)
     assert np.allclose(shares, np.array([30, 10, 2]) / 42, atol=0.02)
+
+
+def test_holding_out_files_needs_teacher_data(tmp_path):
+    with pytest.raises(SystemExit, match="--hold-out-files needs teacher data"):
+        datasets(f"folders:{tmp_path}", 100, hold_out_files=0.1)

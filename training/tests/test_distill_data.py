@@ -1,0 +1,70 @@
+"""read_clips's file-level hold-out (--hold-out-files): which recordings of the training sources
+it keeps from training, and what happens to the mixtures made from them."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from distill_data import EXCLUDED, HELD_OUT_FILES, file_is_held_out, read_clips
+from make_test_model import CONFIG
+from mast_tagger.model import build_model
+from mast_tagger.model_file import load_model, placeholder_classes, save_model
+
+
+def write_corpus(tmp_path, rows: list[dict]):
+    corpus, cache = tmp_path / "corpus", tmp_path / "teacher"
+    corpus.mkdir()
+    cache.mkdir()
+    (corpus / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (cache / "index.jsonl").write_text("".join(json.dumps({"path": r["path"], "key": f"k{i}", "patches": 2}) + "\n"
+                                               for i, r in enumerate(rows)))
+    return corpus, cache
+
+
+def recordings(source: str, split: str, count: int, pieces: int = 2) -> list[dict]:
+    return [{"path": f"{source}/r{n}_p{p}.wav", "source": source, "split": split, "origin": f"sounds/r{n}.ogg"}
+            for n in range(count) for p in range(pieces)]
+
+
+def test_held_out_recordings_keep_their_pieces_together_and_spare_the_test_sources(tmp_path):
+    rows = recordings("game", "train", 200) + recordings("phone", "test", 20)
+    corpus, cache = write_corpus(tmp_path, rows)
+
+    split = {c.path: c.split for c in read_clips(corpus, cache, hold_out_files=0.25)}
+
+    by_recording: dict[str, set[str]] = {}
+    for row in rows:
+        by_recording.setdefault(f"{row['source']}/{row['origin']}", set()).add(split[row["path"]])
+    assert all(len(splits) == 1 for splits in by_recording.values())  # pieces never straddle
+    game = [s.pop() for r, s in by_recording.items() if r.startswith("game/")]
+    assert 0.15 < game.count(HELD_OUT_FILES) / len(game) < 0.35
+    assert set(game) == {"train", HELD_OUT_FILES}
+    assert {split[r["path"]] for r in rows if r["source"] == "phone"} == {"test"}
+    assert {c.split for c in read_clips(corpus, cache)} == {"train", "test"}  # no hold-out by default
+
+
+def test_a_training_mixture_of_a_held_out_recording_is_excluded(tmp_path):
+    base = recordings("game", "train", 40, pieces=1)
+    held = next(r for r in base if file_is_held_out("game", r["origin"], 0.3))
+    kept = next(r for r in base if not file_is_held_out("game", r["origin"], 0.3))
+    mixtures = [{"path": "mixtures/0.wav", "source": "mixtures", "split": "train", "origin": "a + b",
+                 "components": [kept["path"], held["path"]]},
+                {"path": "mixtures/1.wav", "source": "mixtures", "split": "train", "origin": "a + c",
+                 "components": [kept["path"]]}]
+    corpus, cache = write_corpus(tmp_path, base + mixtures)
+
+    split = {c.path: c.split for c in read_clips(corpus, cache, hold_out_files=0.3)}
+
+    assert split[held["path"]] == HELD_OUT_FILES
+    assert split["mixtures/0.wav"] == EXCLUDED
+    assert split["mixtures/1.wav"] == "train"
+
+
+def test_the_model_file_records_the_held_out_fraction(tmp_path):
+    model = build_model(CONFIG)
+    save_model(model, CONFIG, tmp_path / "a.safetensors", placeholder_classes(CONFIG.num_classes), held_out_files=0.15)
+    save_model(model, CONFIG, tmp_path / "b.safetensors", placeholder_classes(CONFIG.num_classes))
+    assert load_model(tmp_path / "a.safetensors")[1]["held_out_files"] == 0.15
+    assert "held_out_files" not in load_model(tmp_path / "b.safetensors")[1]
