@@ -5,7 +5,7 @@
 #   make bench    the benchmarks behind BENCHMARKS.md
 #   make install  binary, model, config and systemd units (PREFIX, SYSCONFDIR, SYSTEMDDIR, DESTDIR)
 
-APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev pkg-config alsa-utils espeak-ng sox
+APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev pkg-config alsa-utils espeak-ng sox systemd
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -58,7 +58,9 @@ test-swift: apt
 	@# Every test here is XCTest; without Swift Testing the run closes on XCTest's summary.
 	swift test --skip-build --disable-swift-testing
 
-# Installs into a scratch DESTDIR and checks what landed where.
+# Installs into a scratch DESTDIR and checks what landed where; then installs under a scratch
+# PREFIX, so that the units name files that exist, for systemd's own checks: `verify` (syntax,
+# executables, socket/service pairing; a warning fails too) and `security --offline` (exposure at most 1.0; it is 0.6).
 test-install: build
 	@dest=$$(mktemp -d) && $(MAKE) --no-print-directory install DESTDIR=$$dest >/dev/null && \
 	for f in $(PREFIX)/bin/mast-tagger $(PREFIX)/share/mast-tagger/mast-tagger.safetensors $(SYSCONFDIR)/mast-tagger/config.yaml \
@@ -66,7 +68,13 @@ test-install: build
 		test -s $$dest$$f || { echo "make install did not install $$f"; exit 1; }; done && \
 	grep -q "ExecStart=$(PREFIX)/bin/mast-tagger run --config $(SYSCONFDIR)/mast-tagger/config.yaml" $$dest$(SYSTEMDDIR)/mast-tagger.service && \
 	$$dest$(PREFIX)/bin/mast-tagger info --model $$dest$(PREFIX)/share/mast-tagger/mast-tagger.safetensors >/dev/null && \
-	rm -rf $$dest && echo "test-install: 1 passed, 0 failed"
+	rm -rf $$dest && echo "test-install: install layout passed"
+	@root=$$(mktemp -d) && $(MAKE) --no-print-directory install PREFIX=$$root/usr SYSCONFDIR=$$root/etc SYSTEMDDIR=$$root/units >/dev/null && \
+	warnings=$$(systemd-analyze verify $$root/units/mast-tagger.socket $$root/units/mast-tagger.service 2>&1) && \
+	{ [ -z "$$warnings" ] || { echo "$$warnings"; echo "systemd-analyze verify: the units have warnings"; exit 1; }; } && \
+	{ systemd-analyze security --offline=true --threshold=10 $$root/units/mast-tagger.service >$$root/security.txt || \
+	  { tail -1 $$root/security.txt; echo "mast-tagger.service: exposure above 1.0"; exit 1; }; } && \
+	rm -rf $$root && echo "test-install: systemd verify and security passed"
 
 install: build
 	install -D -m 0755 -s $(BINARY) $(DESTDIR)$(PREFIX)/bin/mast-tagger
