@@ -9,7 +9,8 @@
 your own classes): every tensor whose name and shape match is copied; the rest (a head for other
 classes) starts fresh, and the run prints which.
 
-Loss: binary cross-entropy on the targets (the teacher's probabilities, or multi-hot labels).
+Loss: binary cross-entropy on the targets (the teacher's probabilities, or multi-hot labels), or
+with --loss logit squared error between student and teacher log-odds (logit_matching_loss).
 Sampling: uniform over windows, or with --balance weighted by 1/√(windows sharing the window's top
 class), so that rare classes are seen more often (AudioSet-style balancing; mAP averages classes).
 Augmentation: SpecAugment (two frequency and two time masks) and mixup of features and targets.
@@ -71,6 +72,24 @@ def mixup(x: torch.Tensor, y: torch.Tensor, alpha: float, g: torch.Generator) ->
     x = lam[:, None, None] * x + (1 - lam[:, None, None]) * x[perm]
     y = lam[:, None] * y + (1 - lam[:, None]) * y[perm]
     return x, y
+
+
+LOGIT_FLOOR = -10.0  # log-odds of p ≈ 4.5e-5: below it, how the teacher ranks windows is noise
+
+
+def logit_matching_loss(student_logits: torch.Tensor, target_probabilities: torch.Tensor,
+                        floor: float = LOGIT_FLOOR) -> torch.Tensor:
+    """Mean squared error between the student's and the teacher's log-odds, [batch, classes].
+
+    BCE on probabilities barely charges a student that says 0.001 where the teacher says 0.05: the
+    gap in probability is tiny, so rare classes' rankings, which are what average precision
+    measures, get almost no gradient. In log-odds that gap is as large as one near 0.5. Where the
+    teacher is below `floor` the student only has to stay below it too.
+    """
+    teacher = torch.logit(target_probabilities.clamp(1e-7, 1 - 1e-7))
+    matched = (student_logits - teacher).square()
+    kept_low = torch.relu(student_logits - floor).square()
+    return torch.where(teacher > floor, matched, kept_low).mean()
 
 
 def prior_logits(data, samples: int = 2000) -> torch.Tensor:
@@ -169,6 +188,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--balance", action="store_true", help="sample rare classes more often (see above)")
+    parser.add_argument("--loss", choices=["bce", "logit"], default="bce", help="see above")
     parser.add_argument("--mixup", type=float, default=0.4, help="Beta parameter; 0 disables mixup")
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
@@ -219,7 +239,7 @@ def main() -> None:
     warmup = min(1000, total_steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1, (s + 1) / max(warmup, 1))
                                                  * 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)))
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    loss_fn = logit_matching_loss if args.loss == "logit" else torch.nn.BCEWithLogitsLoss()
 
     epoch, step, history = 0, 0, []
     if checkpoint_path.exists():

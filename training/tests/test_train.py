@@ -11,7 +11,7 @@ import torch
 from make_test_model import CONFIG
 from mast_tagger.model import build_model
 from mast_tagger.model_file import placeholder_classes, save_model
-from train import balanced_sampler, copy_matching_weights, datasets
+from train import balanced_sampler, copy_matching_weights, datasets, logit_matching_loss
 
 
 def test_matching_tensors_are_copied_and_a_head_for_other_classes_starts_fresh(tmp_path):
@@ -68,3 +68,21 @@ def test_balanced_sampling_draws_a_rare_class_more_often():
 def test_holding_out_files_needs_teacher_data(tmp_path):
     with pytest.raises(SystemExit, match="--hold-out-files needs teacher data"):
         datasets(f"folders:{tmp_path}", 100, hold_out_files=0.1)
+
+
+def test_logit_matching_charges_rare_class_gaps_that_bce_barely_sees():
+    teacher = torch.tensor([[0.05, 0.5, 1e-6]])
+    exact = torch.logit(teacher).clone()
+    exact[0, 2] = -30.0  # below the floor where the teacher is below it: no charge
+    assert logit_matching_loss(exact, teacher).item() < 1e-10
+
+    timid = torch.logit(torch.tensor([[0.001, 0.5, 1e-6]])).requires_grad_()  # 0.001 where the teacher says 0.05
+    logit_matching_loss(timid, teacher).backward()
+    bce = torch.logit(torch.tensor([[0.001, 0.5, 1e-6]])).requires_grad_()
+    torch.nn.functional.binary_cross_entropy_with_logits(bce, teacher).backward()
+    assert timid.grad[0, 0] < 0 and bce.grad[0, 0] < 0  # both push it up
+    assert abs(timid.grad[0, 0]) > 20 * abs(bce.grad[0, 0])
+
+    buried = torch.full((1, 3), -15.0, requires_grad=True)  # far below the floor where the teacher is not
+    logit_matching_loss(buried, teacher).backward()
+    assert buried.grad[0, 0] < 0 and buried.grad[0, 1] < 0 and buried.grad[0, 2] == 0
