@@ -47,6 +47,9 @@ public enum Engine {
     /// Whether this CPU can run `.int8` (AVX2 at least).
     public static var int8Supported: Bool { int8Kernel != nil }
 
+    /// What `.int8` needs, for messages that refuse it: the slowest int8 kernel's instructions.
+    public static let int8Requirement = "an x86-64 CPU with AVX2 and FMA"
+
     /// The int8 kernel models loaded from now on use: the fastest this CPU runs, unless the
     /// environment's `MAST_INT8_KERNEL` (avx2, avx-vnni, avx512-vnni) names another it runs, which
     /// is how one machine measures them side by side.
@@ -71,7 +74,7 @@ public enum Engine {
 
     /// Sets the precision of models loaded from now on. `.int8` needs `int8Supported`.
     public static func setPrecision(_ precision: MatrixPrecision) {
-        precondition(precision == .float32 || int8Supported, "int8 needs a CPU with AVX2")
+        precondition(precision == .float32 || int8Supported, "int8 needs \(int8Requirement)")
         self.precision = precision
     }
 }

@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
         guard precision == .float32 || Engine.int8Supported else {
-            throw ValidationError("--precision int8 needs an x86-64 CPU with AVX2; this one has none")
+            throw ValidationError("--precision int8 needs \(Engine.int8Requirement); this one is not")
         }
         if input != nil && selection.model == nil && selection.architecture == nil {
             throw ValidationError("--input needs --model or --arch")

@@ -93,7 +93,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         switch precision {
         case "auto": return Engine.int8Supported ? .int8 : .float32
         case "int8" where !Engine.int8Supported:
-            throw ConfigError(key: "precision", reason: "int8 needs an x86-64 CPU with AVX2; this one has none (use f32 or auto)")
+            throw ConfigError(key: "precision", reason: "int8 needs \(Engine.int8Requirement); this one is not (use f32 or auto)")
         default:
             guard let chosen = MatrixPrecision(rawValue: precision) else {
                 throw ConfigError(key: "precision", reason: "'\(precision)' is not auto, f32 or int8")
