@@ -124,10 +124,10 @@ def main() -> None:
     metrics = measure("test")
     if HELD_OUT_FILES in held_out:
         metrics["test_files"] = measure(HELD_OUT_FILES) | {"held_out_fraction": hold_out_files}
-    summary = {k: v for k, v in metrics.items() if k != "per_class_ap"}
-    if "test_files" in summary:
-        summary["test_files"] = {k: v for k, v in summary["test_files"].items() if k != "per_class_ap"}
-    print(json.dumps(summary, indent=1))
+    def summary(m: dict) -> dict:  # the printout leaves per-class APs to the JSON file
+        return {k: summary(v) if k == "test_files" else v for k, v in m.items() if k != "per_class_ap"}
+
+    print(json.dumps(summary(metrics), indent=1))
     if args.json:
         args.json.write_text(json.dumps(metrics, indent=1) + "\n")
 

@@ -1,4 +1,5 @@
-"""train.py's pieces: --init (fine-tuning from a model file), --balance (sampling rare classes more often) and --hold-out-files."""
+"""train.py's pieces: --init (fine-tuning from a model file), --balance (sampling rare classes more
+often), --hold-out-files and --loss logit."""
 
 from __future__ import annotations
 
