@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-import build_corpus as C
+import mast_tagger.corpus as C
 
 RATE = C.SAMPLE_RATE
 

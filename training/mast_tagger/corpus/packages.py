@@ -1,0 +1,95 @@
+"""Corpus sources from Debian packages: download the .deb (main only), unpack it, decode
+every audio file in it (and in its zip-format game archives)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+from ..audio import decode
+from .core import Clip, Context, Source, hash_rank, run
+
+AUDIO_SUFFIXES = {".wav", ".ogg", ".oga", ".flac", ".mp3", ".opus", ".au", ".gsm", ".wv", ".aif", ".aiff", ".spx"}
+# Game data packed as zip archives (Quake 3 style .pk3): their audio members are unpacked too.
+ARCHIVE_SUFFIXES = {".pk3"}
+
+
+# Path rules that override a package's default category (games mix music, voices and effects).
+PATH_CATEGORIES = [
+    (re.compile(r"(^|/)(music|Music|musics)(/|$)"), "music"),
+    (re.compile(r"(^|/)(voices|speech)(/|$)"), "speech"),
+]
+
+
+def file_category(relpath: str, default: str) -> str:
+    for pattern, category in PATH_CATEGORIES:
+        if pattern.search(relpath):
+            return category
+    return default
+
+
+def deb_file(ctx: Context, package: str) -> Path:
+    """The package's .deb in DIR/debs, downloaded if missing; refuses anything outside main."""
+    found = sorted(ctx.debs.glob(f"{package}_*.deb"))
+    if found:
+        return found[-1]
+    try:
+        show = run(["apt-cache", "show", "--no-all-versions", package]).stdout.decode()
+    except subprocess.CalledProcessError:
+        raise SystemExit(f"{package}: apt-cache knows no such package (run apt-get update first?)")
+    filename = re.search(r"^Filename: (\S+)", show, re.M)
+    if not filename or not filename.group(1).startswith("pool/main/"):
+        raise SystemExit(f"{package}: not in Debian main ({filename and filename.group(1)})")
+    ctx.debs.mkdir(parents=True, exist_ok=True)
+    run(["apt-get", "download", "-q", package], cwd=ctx.debs)
+    return deb_file(ctx, package)
+
+
+def extracted_root(ctx: Context, package: str) -> Path:
+    root = ctx.extracted / package
+    done = root / ".extracted"
+    if not done.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        run(["dpkg-deb", "-x", str(deb_file(ctx, package)), str(root)])
+        unpack_archives(root)
+        done.touch()
+    return root
+
+
+def unpack_archives(root: Path) -> None:
+    """Unpack audio members of zip-format game archives into ARCHIVE.d/ beside them."""
+    for archive in sorted(p for p in root.rglob("*") if p.suffix.lower() in ARCHIVE_SUFFIXES):
+        with zipfile.ZipFile(archive) as z:
+            for member in z.namelist():
+                if Path(member).suffix.lower() in AUDIO_SUFFIXES and ".." not in member:
+                    z.extract(member, archive.with_name(archive.name + ".d"))
+
+
+def license_note(root: Path, package: str) -> str:
+    copyright_file = root / "usr/share/doc" / package / "copyright"
+    if copyright_file.exists():
+        found = re.findall(r"^License: *(\S.*)$", copyright_file.read_text(errors="replace"), re.M)
+        if found:
+            return ", ".join(dict.fromkeys(x.strip() for x in found))
+    return f"see /usr/share/doc/{package}/copyright"
+
+
+def package_clips(ctx: Context, source: Source) -> Iterator[Clip]:
+    root = extracted_root(ctx, source.package)
+    files = [p.relative_to(root).as_posix() for p in root.rglob("*")
+             if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()]
+    if ctx.quick:
+        files = sorted(files, key=hash_rank)[:20]
+    for relpath in sorted(files, key=hash_rank):  # hash order: a cap keeps a fair sample
+        try:
+            samples = decode(root / relpath)
+        except subprocess.CalledProcessError as e:
+            print(f"  skip {relpath}: {e.stderr.decode(errors='replace').strip()[:200]}", file=sys.stderr)
+            continue
+        yield Clip(samples, relpath, file_category(relpath, source.category))
