@@ -29,10 +29,13 @@ apt:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: training/requirements.txt
+# training/ is the package mast_tagger, installed editable (its scripts import only from it).
+# setuptools from 70.1 builds the editable wheel itself; torch wants it below 82.
+$(VENV)/.installed: training/requirements.txt training/pyproject.toml
 	python3 -m venv $(VENV)
-	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q --upgrade pip "setuptools>=70.1,<82"
 	$(PYTHON) -m pip install -q -r training/requirements.txt
+	$(PYTHON) -m pip install -q --no-build-isolation --no-deps -e training
 	touch $@
 
 # The Swift runtime is linked in, so the binary runs where Swift is not installed.
