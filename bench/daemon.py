@@ -25,7 +25,6 @@ import resource
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -61,8 +60,7 @@ def child_cpu(command: list[str], **kwargs) -> tuple[float, subprocess.Completed
 def cpu_per_audio_second(model: Path, runs: int, tmp: Path) -> dict:
     """Two figures per tagger: a whole 60 s run (start-up included, as a one-shot `tag` costs)
     and the steady state a daemon lives in, (CPU over 600 s − CPU over 60 s) / 540 s."""
-    sys.path.insert(0, str(ROOT / "training"))
-    from teacher import Teacher
+    from mast_tagger.teacher import Teacher
 
     lengths = (60, 600)
     audio = {seconds: scene(seconds) for seconds in lengths}

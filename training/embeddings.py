@@ -48,7 +48,7 @@ def student_embeddings(binary: Path, model: Path, corpus: Path, clips: list[dict
 
 
 def teacher_embeddings(corpus: Path, clips: list[dict]) -> np.ndarray:
-    from teacher import Teacher, read_audio
+    from mast_tagger.teacher import Teacher, read_audio
 
     teacher = Teacher(with_embeddings=True)
     return np.stack([teacher.embeddings(read_audio(corpus / c["path"])).mean(axis=0) for c in clips])

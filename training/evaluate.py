@@ -74,7 +74,7 @@ def delayed_teacher_scores(teacher, waveform: np.ndarray, patches: int, delay: i
 def teacher_reference(corpus: Path, cache: Path, split: str = "test", hold_out_files: float = 0.0) -> dict:
     """agreement_metrics of the delayed teacher against its own labels, on a held-out split."""
     from distill_data import read_clips
-    from teacher import Teacher, read_audio
+    from mast_tagger.teacher import Teacher, read_audio
 
     teacher = Teacher()
     scores, labels = [], []

@@ -30,7 +30,7 @@ def test_a_student_equal_to_its_teacher_agrees_fully_and_a_shuffled_one_does_not
 
 def test_the_delayed_teacher_reference_lines_up_with_the_cached_labels():
     from evaluate import delayed_teacher_scores
-    from teacher import Teacher
+    from mast_tagger.teacher import Teacher
 
     teacher = Teacher()
     rng = np.random.default_rng(0)

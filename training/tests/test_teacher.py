@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
-import teacher as T
+from mast_tagger import teacher as T
 
 SPEECH = "Speech"
 TONE_CLASSES = {"Sine wave", "Beep, bleep", "Tone", "Dial tone", "Busy signal"}
