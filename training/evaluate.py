@@ -73,7 +73,7 @@ def delayed_teacher_scores(teacher, waveform: np.ndarray, patches: int, delay: i
 
 def teacher_reference(corpus: Path, cache: Path, split: str = "test", hold_out_files: float = 0.0) -> dict:
     """agreement_metrics of the delayed teacher against its own labels, on a held-out split."""
-    from distill_data import read_clips
+    from mast_tagger.distill_data import read_clips
     from mast_tagger.teacher import Teacher, read_audio
 
     teacher = Teacher()
@@ -89,7 +89,7 @@ def main() -> None:
     import torch
 
     from mast_tagger.model_file import load_model
-    from distill_data import HELD_OUT_FILES
+    from mast_tagger.distill_data import HELD_OUT_FILES
     from train import datasets, predict, teacher_paths
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

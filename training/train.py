@@ -43,9 +43,9 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 from tqdm import tqdm
 
-from distill_data import HELD_OUT_FILES, DistillationWindows, read_clips
+from mast_tagger.distill_data import HELD_OUT_FILES, DistillationWindows, read_clips
 from evaluate import agreement_metrics
-from labelled_data import LabelledWindows, parse_spec
+from mast_tagger.labelled_data import LabelledWindows, parse_spec
 from mast_tagger.model import build_model
 from mast_tagger.model_file import AUDIOSET_NORMALIZATION, load_model, preset, save_model
 

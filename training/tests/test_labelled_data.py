@@ -3,7 +3,7 @@
 import numpy as np
 import soundfile
 
-from labelled_data import LabelledWindows, parse_spec
+from mast_tagger.labelled_data import LabelledWindows, parse_spec
 
 
 def tone(path, seconds=2.0, rate=16000, hz=440.0):

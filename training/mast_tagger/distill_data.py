@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from mast_tagger.frontend import torchaudio_fbank
-from mast_tagger.model_file import AST_FBANK
+from .frontend import torchaudio_fbank
+from .model_file import AST_FBANK
 
 PATCH_HOP_FRAMES = 48  # teacher patch hop, 0.48 s in 10 ms frames
 HELD_OUT_FILES = "test-files"  # files of training sources that --hold-out-files keeps from training

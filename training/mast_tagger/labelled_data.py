@@ -16,25 +16,13 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import soundfile
 import torch
-from scipy.signal import resample_poly
 from torch.utils.data import Dataset
 
-from distill_data import PATCH_HOP_FRAMES, window
-from mast_tagger.frontend import torchaudio_fbank
-from mast_tagger.model_file import AST_FBANK
-
-SAMPLE_RATE = AST_FBANK["sample_rate"]
-
-
-def load_16k_mono(path: Path) -> np.ndarray:
-    x, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    x = x.mean(axis=1)
-    if rate != SAMPLE_RATE:
-        g = np.gcd(rate, SAMPLE_RATE)
-        x = resample_poly(x, SAMPLE_RATE // g, rate // g).astype(np.float32)
-    return x
+from .audio import read_audio
+from .distill_data import PATCH_HOP_FRAMES, window
+from .frontend import torchaudio_fbank
+from .model_file import AST_FBANK
 
 
 def folder_examples(root: Path) -> tuple[list[dict], list[tuple[Path, list[int]]]]:
@@ -83,7 +71,7 @@ class LabelledWindows(Dataset):
         self.frames, self.mean, self.std = frames, mean, std
         self.fbanks, self.targets, self.items = [], [], []
         for f, (path, labels) in enumerate(files):
-            fbank = torchaudio_fbank(load_16k_mono(path), AST_FBANK)
+            fbank = torchaudio_fbank(read_audio(path), AST_FBANK)
             target = np.zeros(num_classes, dtype=np.float32)
             target[labels] = 1
             self.fbanks.append(fbank)
