@@ -28,70 +28,10 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
-POSITIVE = 0.5
-FREQUENT = 20
-REFERENCE_DELAY = 160  # samples: 10 ms, one hop of either front end
-
-
-def average_precision(scores: np.ndarray, positives: np.ndarray) -> float:
-    order = np.argsort(-scores, kind="stable")
-    hits = positives[order]
-    precision_at_hit = np.cumsum(hits)[hits] / (np.flatnonzero(hits) + 1)
-    return float(precision_at_hit.mean())
-
-
-def teacher_labels(teacher: np.ndarray) -> np.ndarray:
-    labels = teacher >= POSITIVE
-    labels[np.arange(len(teacher)), teacher.argmax(axis=1)] = True
-    return labels
-
-
-def agreement_metrics(student: np.ndarray, teacher: np.ndarray) -> dict:
-    """student, teacher: [windows, classes] probabilities."""
-    labels = teacher_labels(teacher)
-    per_class = {int(c): {"ap": average_precision(student[:, c], labels[:, c]), "positives": int(labels[:, c].sum())}
-                 for c in np.flatnonzero(labels.any(axis=0))}
-    return {
-        "windows": int(len(student)),
-        "top1_agreement": float((student.argmax(axis=1) == teacher.argmax(axis=1)).mean()),
-        "map": float(np.mean([v["ap"] for v in per_class.values()])),
-        "classes_evaluated": len(per_class),
-        "map_frequent": float(np.mean([v["ap"] for v in per_class.values() if v["positives"] >= FREQUENT] or [np.nan])),
-        "classes_frequent": sum(v["positives"] >= FREQUENT for v in per_class.values()),
-        "per_class_ap": per_class,
-    }
-
-
-def delayed_teacher_scores(teacher, waveform: np.ndarray, patches: int, delay: int = REFERENCE_DELAY) -> np.ndarray:
-    """[patches, classes]: the teacher's scores for the clip delayed by `delay` samples, patch for
-    patch against its cached labels of the undelayed clip."""
-    delayed = np.concatenate([np.zeros(delay, dtype=np.float32), waveform.astype(np.float32)])
-    return teacher.scores(delayed)[:patches]
-
-
-def teacher_reference(corpus: Path, cache: Path, split: str = "test", hold_out_files: float = 0.0) -> dict:
-    """agreement_metrics of the delayed teacher against its own labels, on a held-out split."""
-    from mast_tagger.distill_data import read_clips
-    from mast_tagger.teacher import Teacher, read_audio
-
-    teacher = Teacher()
-    scores, labels = [], []
-    for clip in (c for c in read_clips(corpus, cache, hold_out_files) if c.split == split):
-        scores.append(delayed_teacher_scores(teacher, read_audio(corpus / clip.path), clip.patches))
-        labels.append(np.load(cache / f"{clip.key}.npy"))
-    metrics = agreement_metrics(np.concatenate(scores), np.concatenate(labels))
-    return {k: metrics[k] for k in ("top1_agreement", "map", "map_frequent")}
+from mast_tagger.evaluation import evaluate, summary
 
 
 def main() -> None:
-    import torch
-
-    from mast_tagger.model_file import load_model
-    from mast_tagger.distill_data import HELD_OUT_FILES
-    from train import datasets, predict, teacher_paths
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--data", required=True, help="teacher:CORPUS,CACHE")
@@ -100,33 +40,7 @@ def main() -> None:
     parser.add_argument("--teacher-reference", action="store_true",
                         help="also measure the teacher against itself on audio delayed by 10 ms")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model, meta = load_model(args.model)
-    hold_out_files = float(meta.get("held_out_files", 0.0))
-    _, held_out, classes = datasets(args.data, model.cfg.frames, hold_out_files)
-    if not held_out:
-        raise SystemExit(f"--data {args.data}: evaluation needs teacher data (teacher:CORPUS,CACHE)")
-
-    def measure(split: str) -> dict:
-        data = held_out[split]
-        probabilities, targets = predict(model, data, 64)
-        metrics = agreement_metrics(probabilities, targets)
-        metrics["per_class_ap"] = {classes[c]["name"]: v for c, v in metrics["per_class_ap"].items()}
-        by_source: dict[str, list[int]] = {}
-        for i, source in enumerate(data.sources()):
-            by_source.setdefault(source, []).append(i)
-        metrics["per_source"] = {s: agreement_metrics(probabilities[ix], targets[ix])["top1_agreement"]
-                                 for s, ix in by_source.items()}
-        if args.teacher_reference:
-            metrics["teacher_delayed_10ms"] = teacher_reference(*teacher_paths(args.data), split, hold_out_files)
-        return metrics
-
-    metrics = measure("test")
-    if HELD_OUT_FILES in held_out:
-        metrics["test_files"] = measure(HELD_OUT_FILES) | {"held_out_fraction": hold_out_files}
-    def summary(m: dict) -> dict:  # the printout leaves per-class APs to the JSON file
-        return {k: summary(v) if k == "test_files" else v for k, v in m.items() if k != "per_class_ap"}
-
+    metrics = evaluate(args.model, args.data, args.threads, args.teacher_reference)
     print(json.dumps(summary(metrics), indent=1))
     if args.json:
         args.json.write_text(json.dumps(metrics, indent=1) + "\n")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from evaluate import agreement_metrics, average_precision, teacher_labels
+from mast_tagger.metrics import agreement_metrics, average_precision, teacher_labels
 
 
 def test_average_precision_of_perfect_and_reversed_rankings():
@@ -29,7 +29,7 @@ def test_a_student_equal_to_its_teacher_agrees_fully_and_a_shuffled_one_does_not
 
 
 def test_the_delayed_teacher_reference_lines_up_with_the_cached_labels():
-    from evaluate import delayed_teacher_scores
+    from mast_tagger.metrics import delayed_teacher_scores
     from mast_tagger.teacher import Teacher
 
     teacher = Teacher()

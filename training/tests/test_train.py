@@ -12,7 +12,7 @@ import torch
 from make_test_model import CONFIG
 from mast_tagger.model import build_model
 from mast_tagger.model_file import placeholder_classes, save_model
-from train import balanced_sampler, copy_matching_weights, datasets, logit_matching_loss
+from mast_tagger.training import balanced_sampler, copy_matching_weights, datasets, logit_matching_loss
 
 
 def test_matching_tensors_are_copied_and_a_head_for_other_classes_starts_fresh(tmp_path):
