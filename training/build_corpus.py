@@ -53,6 +53,7 @@ Needs: apt-get, dpkg-deb, ffmpeg, fluidsynth and espeak-ng on PATH
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from mast_tagger.corpus.build import build
@@ -74,6 +75,13 @@ def main(argv: list[str] | None = None) -> None:
     count = write_manifest(entries, ctx.corpus / "manifest.jsonl")
     print(f"\n{count} clips in {ctx.corpus / 'manifest.jsonl'}\n")
     print(summary(entries))
+    for name, count in sorted(ctx.unreadable.items()):
+        print(f"{name}: {count} recordings ffmpeg could not read were skipped")
+    if ctx.failed:
+        print(f"\n{len(ctx.failed)} sources could not be built (the others were):", file=sys.stderr)
+        for name, why in sorted(ctx.failed.items()):
+            print(f"  {why}", file=sys.stderr)
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

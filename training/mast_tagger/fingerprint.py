@@ -31,6 +31,7 @@ HOP = 160                 # 10 ms: one word per hop
 BAND_EDGES_HZ = np.geomspace(300.0, 3000.0, 34)
 MAX_BIT_ERROR = 0.3
 MIN_OVERLAP = 20          # words (0.2 s): shorter overlaps say too little
+SILENT = 1e-3            # band energy (int16 scale) below which a frame is silence: word 0
 MIN_VOTES = 3             # slice matches at one offset before a pair is checked bit by bit
 SLICES = ((0, 16), (8, 16), (16, 16))  # (shift, bits) of the indexed slices of each word
 
@@ -51,7 +52,8 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
 def words(samples: np.ndarray) -> np.ndarray:
-    """uint32 words, one per 10 ms, of a 16 kHz mono waveform (int16 or float)."""
+    """uint32 words, one per 10 ms, of a 16 kHz mono waveform (int16 scale); 0 marks silence,
+    which says nothing about which recording it is and is left out of every comparison."""
     x = np.asarray(samples, dtype=np.float64)
     if len(x) < FRAME + HOP:
         x = np.pad(x, (0, FRAME + HOP - len(x)))
@@ -59,16 +61,21 @@ def words(samples: np.ndarray) -> np.ndarray:
     energy = (np.abs(np.fft.rfft(frames)) ** 2) @ _BANDS
     across = energy[:, :-1] - energy[:, 1:]
     bits = (across[1:] - across[:-1]) > 0
-    return (bits.astype(np.uint64) * _BIT_WEIGHTS).sum(axis=1).astype(np.uint32)
+    w = (bits.astype(np.uint64) * _BIT_WEIGHTS).sum(axis=1).astype(np.uint32)
+    w[energy[1:].sum(axis=1) < SILENT * FRAME] = 0
+    return w
 
 
 def bit_error(a: np.ndarray, b: np.ndarray, offset: int) -> tuple[float, int]:
-    """(fraction of differing bits, overlap in words) with b's word j aligned to a's word j + offset."""
+    """(fraction of differing bits, overlap in words) with b's word j aligned to a's word j + offset;
+    the overlap counts the words where neither is silent."""
     start, end = max(0, offset), min(len(a), len(b) + offset)
-    if end <= start:
+    x, y = a[start:end], b[start - offset:end - offset] if end > start else b[:0]
+    heard = (x != 0) & (y != 0)
+    if not heard.any():
         return 1.0, 0
-    x = np.bitwise_xor(a[start:end], b[start - offset:end - offset])
-    return int(_POPCOUNT[x.view(np.uint8)].sum()) / (32 * (end - start)), end - start
+    differing = np.bitwise_xor(x[heard], y[heard])
+    return int(_POPCOUNT[differing.view(np.uint8)].sum()) / (32 * int(heard.sum())), int(heard.sum())
 
 
 def _slice(w: np.ndarray, shift: int, bits: int) -> np.ndarray:
@@ -96,6 +103,7 @@ class FingerprintIndex:
         votes = []
         for (shift, bits), (keys, owner, position) in zip(SLICES, self.tables):
             q = _slice(query, shift, bits)
+            q[query == 0] = -1  # silence votes for nothing (no key is negative)
             left, right = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
             counts = right - left
             if counts.sum() == 0:

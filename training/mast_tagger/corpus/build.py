@@ -1,24 +1,33 @@
-"""Building the whole corpus: every source of the table in turn, the split, then the mixtures."""
+"""Building the whole corpus: every source of the table in turn (one that can't be had is named
+and skipped), the split, the mixtures, then the names and the yardstick's exclusions (named.py)."""
 
 from __future__ import annotations
 
 from .core import Context, read_jsonl, source_entries, source_splits
 from .mixtures import mixture_clips, mixtures_stale
-from .packages import package_clips
+from .named import annotate
+from .packages import PackageUnavailable, package_clips
 from .sources import MIXTURE_SOURCE, SOURCES, license_for
 
 
 def build(ctx: Context, only: set[str] | None) -> list[dict]:
     sources = [s for s in SOURCES if (s.quick or not ctx.quick) and (not only or s.name in only)]
     base: list[dict] = []
-    for source in sources:
+    # Sources pinned to training first: they are the ones added since a model was trained, so an
+    # interrupted build has them first.
+    for source in sorted(sources, key=lambda s: s.pinned_split is None):
         make = (lambda s=source: package_clips(ctx, s)) if source.package \
             else (lambda s=source: s.generate(ctx, s))
-        base += source_entries(ctx, source, make, lambda s=source: license_for(ctx, s))
+        try:
+            base += source_entries(ctx, source, make, lambda s=source: license_for(ctx, s))
+        except PackageUnavailable as e:
+            print(f"{source.name}: not built: {e}", flush=True)
+            ctx.failed[source.name] = str(e)
     splits = source_splits(sources)
     for entry in base:
         entry["split"] = splits[entry["source"]]
     if only and MIXTURE_SOURCE.name not in only:
+        annotate(ctx, base)
         return base
     done = ctx.corpus / MIXTURE_SOURCE.name / "entries.jsonl"
     if done.exists() and mixtures_stale(read_jsonl(done), base):
@@ -27,4 +36,5 @@ def build(ctx: Context, only: set[str] | None) -> list[dict]:
     mixtures = source_entries(
         ctx, MIXTURE_SOURCE, lambda: mixture_clips(ctx, MIXTURE_SOURCE, base),
         lambda: "mixed from the corpus clips named in components; their licenses apply")
+    annotate(ctx, base + mixtures)
     return base + mixtures

@@ -39,6 +39,7 @@ class Source:
     # "train" keeps a source out of the split draw: sources added after a model was trained go
     # to training, so the held-out set (and every metric measured on it) stays comparable.
     pinned_split: str | None = None
+    skip: str | None = None            # regex: package paths left out (a game's music, when there is enough)
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Context:
     quick: bool
     # pcm_sha1 of every clip taken so far, across sources, for deduplication
     seen: set[str] = field(default_factory=set)
+    # recordings ffmpeg could not read, per source; sources that could not be built, with why
+    unreadable: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
 
     @property
     def debs(self) -> Path:
@@ -239,7 +243,11 @@ def summary(entries: list[dict]) -> str:
     for name, (files, seconds, split) in sorted(rows.items()):
         lines.append(f"{name:<{width}}  {files:>6}  {seconds / 3600:>6.2f}  {split}")
     total = sum(e["seconds"] for e in entries)
-    test = sum(e["seconds"] for e in entries if e["split"] == "test")
-    lines.append(f"{'total':<{width}}  {len(entries):>6}  {total / 3600:>6.2f}  "
-                 f"({len(rows)} sources, test {test / 3600:.2f} h)")
+    hours = {split: sum(e["seconds"] for e in entries if e["split"] == split) / 3600
+             for split in ("train", "test", "yardstick", "excluded")}
+    lines.append(f"{'total':<{width}}  {len(entries):>6}  {total / 3600:>6.2f}  ({len(rows)} sources; "
+                 + ", ".join(f"{split} {h:.2f} h" for split, h in hours.items()) + ")")
+    named = [e for e in entries if "named_classes" in e]
+    lines.append(f"named by their file names: {len(named)} clips in "
+                 f"{len({c for e in named for c in e['named_classes']})} classes")
     return "\n".join(lines)

@@ -15,14 +15,15 @@ from ..audio import decode
 from .core import Clip, Context, Source, hash_rank, run
 
 AUDIO_SUFFIXES = {".wav", ".ogg", ".oga", ".flac", ".mp3", ".opus", ".au", ".gsm", ".wv", ".aif", ".aiff", ".spx"}
-# Game data packed as zip archives (Quake 3 style .pk3): their audio members are unpacked too.
-ARCHIVE_SUFFIXES = {".pk3"}
+# Game data packed as zip archives (Quake 3 style .pk3, 0 A.D.'s public.zip): their audio members
+# are unpacked too.
+ARCHIVE_SUFFIXES = {".pk3", ".zip"}
 
 
 # Path rules that override a package's default category (games mix music, voices and effects).
 PATH_CATEGORIES = [
     (re.compile(r"(^|/)(music|Music|musics)(/|$)"), "music"),
-    (re.compile(r"(^|/)(voices|speech)(/|$)"), "speech"),
+    (re.compile(r"(^|/)(voices?|speech)(/|$)"), "speech"),
 ]
 
 
@@ -33,6 +34,10 @@ def file_category(relpath: str, default: str) -> str:
     return default
 
 
+class PackageUnavailable(Exception):
+    """A package that can't be had or unpacked: the build names it and goes on with the others."""
+
+
 def deb_file(ctx: Context, package: str) -> Path:
     """The package's .deb in DIR/debs, downloaded if missing; refuses anything outside main."""
     found = sorted(ctx.debs.glob(f"{package}_*.deb"))
@@ -41,12 +46,15 @@ def deb_file(ctx: Context, package: str) -> Path:
     try:
         show = run(["apt-cache", "show", "--no-all-versions", package]).stdout.decode()
     except subprocess.CalledProcessError:
-        raise SystemExit(f"{package}: apt-cache knows no such package (run apt-get update first?)")
+        raise PackageUnavailable(f"{package}: apt-cache knows no such package (run apt-get update first?)")
     filename = re.search(r"^Filename: (\S+)", show, re.M)
     if not filename or not filename.group(1).startswith("pool/main/"):
-        raise SystemExit(f"{package}: not in Debian main ({filename and filename.group(1)})")
+        raise PackageUnavailable(f"{package}: not in Debian main ({filename and filename.group(1)})")
     ctx.debs.mkdir(parents=True, exist_ok=True)
-    run(["apt-get", "download", "-q", package], cwd=ctx.debs)
+    try:
+        run(["apt-get", "download", "-q", package], cwd=ctx.debs)
+    except subprocess.CalledProcessError as e:
+        raise PackageUnavailable(f"{package}: apt-get download failed: {e.stderr.decode(errors='replace').strip()[:200]}")
     return deb_file(ctx, package)
 
 
@@ -56,8 +64,13 @@ def extracted_root(ctx: Context, package: str) -> Path:
     if not done.exists():
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
-        run(["dpkg-deb", "-x", str(deb_file(ctx, package)), str(root)])
-        unpack_archives(root)
+        deb = deb_file(ctx, package)
+        try:
+            run(["dpkg-deb", "-x", str(deb), str(root)])
+            unpack_archives(root)
+        except (subprocess.CalledProcessError, zipfile.BadZipFile) as e:
+            detail = e.stderr.decode(errors="replace").strip()[:200] if isinstance(e, subprocess.CalledProcessError) else e
+            raise PackageUnavailable(f"{package}: {deb.name} does not unpack: {detail}")
         done.touch()
     return root
 
@@ -84,6 +97,8 @@ def package_clips(ctx: Context, source: Source) -> Iterator[Clip]:
     root = extracted_root(ctx, source.package)
     files = [p.relative_to(root).as_posix() for p in root.rglob("*")
              if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()]
+    if source.skip:
+        files = [f for f in files if not re.search(source.skip, f)]
     if ctx.quick:
         files = sorted(files, key=hash_rank)[:20]
     for relpath in sorted(files, key=hash_rank):  # hash order: a cap keeps a fair sample
@@ -91,5 +106,6 @@ def package_clips(ctx: Context, source: Source) -> Iterator[Clip]:
             samples = decode(root / relpath)
         except subprocess.CalledProcessError as e:
             print(f"  skip {relpath}: {e.stderr.decode(errors='replace').strip()[:200]}", file=sys.stderr)
+            ctx.unreadable[source.name] = ctx.unreadable.get(source.name, 0) + 1
             continue
         yield Clip(samples, relpath, file_category(relpath, source.category))

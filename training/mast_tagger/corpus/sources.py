@@ -44,6 +44,17 @@ SOURCES = [
     Source("wesnoth-1.16-data", "sfx", package="wesnoth-1.16-data", pinned_split="train"),
     Source("lincity-ng-data", "sfx", package="lincity-ng-data", pinned_split="train"),
     Source("tuxpaint-data", "sfx", package="tuxpaint-data", pinned_split="train"),
+    # added for the third model: real recordings of animals, weather, water, vehicles, engines,
+    # tools, crowds and instruments (whose file names say so: training/data/named_sounds.tsv)
+    Source("0ad-data", "sfx", package="0ad-data", skip=r"/audio/music/", pinned_split="train"),
+    Source("lugaru-data", "sfx", package="lugaru-data", skip=r"/Music", pinned_split="train"),
+    Source("etw-data", "sfx", package="etw-data", pinned_split="train"),
+    Source("searchandrescue-data", "sfx", package="searchandrescue-data", pinned_split="train"),
+    Source("scorched3d-data", "sfx", package="scorched3d-data", skip=r"/music/", pinned_split="train"),
+    Source("triplea", "sfx", package="triplea", pinned_split="train"),
+    Source("torcs-data", "sfx", package="torcs-data", max_seconds=1800, pinned_split="train"),
+    Source("sonic-pi-samples", "music", package="sonic-pi-samples", pinned_split="train"),
+    Source("simutrans-pak64", "sfx", package="simutrans-pak64", pinned_split="train"),
     # drum and instrument samples
     Source("hydrogen-drumkits", "drums", package="hydrogen-drumkits"),
     Source("hydrogen-drumkits-effects", "music", package="hydrogen-drumkits-effects"),
