@@ -8,7 +8,7 @@ import json
 import torch
 
 from mast_tagger.distill_data import EXCLUDED, HELD_OUT_FILES, file_is_held_out, read_clips
-from make_test_model import CONFIG
+from mast_tagger.tones_model import CONFIG
 from mast_tagger.model import build_model
 from mast_tagger.model_file import load_model, placeholder_classes, save_model
 

@@ -16,7 +16,7 @@ import torch
 from safetensors import safe_open
 
 
-from make_fbank_fixtures import AST_OPTIONS, CONDITIONING_TOLERANCE, signals, torchaudio_fbank
+from mast_tagger.fbank_fixtures import AST_OPTIONS, CONDITIONING_TOLERANCE, signals, torchaudio_fbank
 
 FIXTURES = Path(__file__).resolve().parents[2] / "Tests/FeaturesTests/Fixtures"
 NAMES = sorted(signals())

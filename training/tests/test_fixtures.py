@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from make_fixtures import features, run_taps
+from mast_tagger.fixtures import features, run_taps
 from mast_tagger.model_file import load_model
 
 FIXTURES = Path(__file__).resolve().parents[2] / "Tests/MASTTests/Fixtures"

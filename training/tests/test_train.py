@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from make_test_model import CONFIG
+from mast_tagger.tones_model import CONFIG
 from mast_tagger.model import build_model
 from mast_tagger.model_file import placeholder_classes, save_model
 from mast_tagger.training import balanced_sampler, copy_matching_weights, datasets, logit_matching_loss
