@@ -5,7 +5,7 @@ import csv
 import pytest
 import torch
 
-from convert_ast import convert
+from mast_tagger.ast_conversion import convert
 from mast_tagger.model import ArchConfig, build_model
 from mast_tagger.model_file import load_model
 
