@@ -13,34 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mast_tagger.model import build_model  # noqa: E402
-from mast_tagger.model_file import ARCHITECTURES, placeholder_classes, preset, save_model  # noqa: E402
+from mast_tagger.model_file import ARCHITECTURES
+from mast_tagger.torch_bench import compare
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def torch_ms(model: torch.nn.Module, features: torch.Tensor, iterations: int) -> list[float]:
-    batch = features.unsqueeze(0)
-    with torch.inference_mode():
-        for _ in range(2):
-            model(batch)
-        times = []
-        for _ in range(iterations):
-            start = time.perf_counter()
-            model(batch)
-            times.append((time.perf_counter() - start) * 1000)
-    return times
 
 
 def main() -> None:
@@ -58,27 +39,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.arch:
-            cfg = preset(name)
-            model = build_model(cfg).eval()
-            with torch.no_grad():  # non-trivial relative-position tables, as a trained model has
-                for key, p in model.named_parameters():
-                    if "rel_pos" in key:
-                        p.normal_(0, 0.02)
-            model_path, input_path = Path(tmp) / f"{name}.safetensors", Path(tmp) / f"{name}-input.safetensors"
-            save_model(model, cfg, model_path, placeholder_classes(cfg.num_classes))
-            features = torch.randn(cfg.frames, cfg.mel_bins)
-            save_file({"features": features}, str(input_path))
-
-            swift = json.loads(subprocess.run(
-                [str(args.binary), "bench", "--model", str(model_path), "--input", str(input_path),
-                 "--threads", str(args.threads), "--iterations", str(args.iterations), "--json"],
-                check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-            torch_median = statistics.median(torch_ms(model, features, args.iterations))
-            ratio = swift["ms_per_window"] / torch_median
-            result = {"arch": name, "threads": args.threads, "swift_ms": round(swift["ms_per_window"], 3),
-                      "torch_ms": round(torch_median, 3), "ratio": round(ratio, 3),
-                      "swift_gflops": round(swift["gflops"], 1),
-                      "fraction_of_sgemm": round(swift.get("fraction_of_sgemm", float("nan")), 3)}
+            result, ratio = compare(name, args.binary, args.threads, args.iterations, Path(tmp))
             if args.json:
                 print(json.dumps(result))
             else:
