@@ -37,13 +37,15 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     labelling = commands.add_parser("label", help="score every manifest clip once, into the cache")
     labelling.add_argument("--manifest", type=Path, default=REPO / "data/corpus/manifest.jsonl")
-    labelling.add_argument("--cache", type=Path, default=REPO / "data/teacher")
+    labelling.add_argument("--cache", type=Path, help="default: data/teacher, or data/teacher-avg with --average")
+    labelling.add_argument("--average", action="store_true",
+                           help="average the logits over 4 small delays and 2 gains (8 passes; see mast_tagger/teacher.py)")
     tagging = commands.add_parser("tag", help="print the top classes of each patch of one file")
     tagging.add_argument("file", type=Path)
     tagging.add_argument("--top", type=int, default=5)
     args = parser.parse_args(argv)
     if args.command == "label":
-        label(args.manifest, args.cache)
+        label(args.manifest, args.cache or REPO / ("data/teacher-avg" if args.average else "data/teacher"), args.average)
     else:
         tag(args.file, args.top)
 

@@ -100,3 +100,19 @@ def test_espeak_speech_is_speech(yamnet, tmp_path):
     subprocess.run(["espeak-ng", "-w", str(wav), "The quick brown fox jumps over the lazy dog. "
                     "Please leave your message after the tone."], check=True)
     assert SPEECH in mean_top(yamnet, T.read_audio(wav), 3)
+
+
+def test_averaged_scores_of_one_pass_are_the_scores(yamnet):
+    x = np.random.default_rng(1).standard_normal(16000 * 2).astype(np.float32) * 0.1
+    np.testing.assert_allclose(yamnet.averaged_scores(x, shifts=(0,), gains=(1.0,)), yamnet.scores(x), rtol=1e-6)
+
+
+def test_averaged_scores_are_finer_than_one_pass(yamnet):
+    """One pass's probabilities sit on the 8-bit logit grid (about ten values between 0.01 and
+    0.99); the average of eight passes falls between the grid's steps."""
+    t = np.arange(16000 * 3) / 16000
+    x = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.random.default_rng(2).standard_normal(len(t))).astype(np.float32)
+    single, averaged = yamnet.scores(x), yamnet.averaged_scores(x)
+    assert averaged.shape == single.shape
+    band = lambda p: np.unique(np.round(p[(p > 0.01) & (p < 0.99)], 4)).size  # noqa: E731
+    assert band(averaged) > 3 * band(single)
