@@ -13,6 +13,10 @@ Loss: binary cross-entropy on the targets (the teacher's probabilities, or multi
 with --loss logit squared error between student and teacher log-odds (logit_matching_loss).
 Sampling: uniform over windows, or with --balance weighted by 1/√(windows sharing the window's top
 class), so that rare classes are seen more often (AudioSet-style balancing; mAP averages classes).
+Targets: the teacher's probabilities (cached by teacher.py label, or label --average for logits
+averaged over small delays and gains); with --named-targets a training clip whose file name says
+what it holds (training/data/named_sounds.tsv, recorded in the manifest as named_classes) also has
+those classes and their AudioSet parents at 1 in every window.
 Augmentation: SpecAugment (two frequency and two time masks) and mixup of features and targets.
 Runs on CPU or GPU, and unchanged under torchrun (DistributedDataParallel; only rank 0 writes).
 Checkpoints go to OUT/checkpoint.pt every --checkpoint-minutes and at every epoch end; a run
@@ -46,6 +50,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--balance", action="store_true", help="sample rare classes more often (see above)")
+    parser.add_argument("--samples-per-epoch", type=int, default=0, metavar="N",
+                        help="with --balance: windows drawn per epoch (default: as many as there are)")
+    parser.add_argument("--named-targets", action="store_true",
+                        help="a training clip whose name says what it is has those classes (and their parents) "
+                             "as positives whatever the teacher says (training/data/named_sounds.tsv)")
     parser.add_argument("--loss", choices=["bce", "logit"], default="bce", help="see above")
     parser.add_argument("--mixup", type=float, default=0.4, help="Beta parameter; 0 disables mixup")
     parser.add_argument("--workers", type=int, default=0)
@@ -59,6 +68,10 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 <= args.hold_out_files < 1:
         parser.error(f"--hold-out-files {args.hold_out_files}: a fraction in [0, 1)")
+    if args.samples_per_epoch and not args.balance:
+        parser.error("--samples-per-epoch draws windows with --balance")
+    if args.samples_per_epoch < 0:
+        parser.error(f"--samples-per-epoch {args.samples_per_epoch}: a count of windows, at least 1")
 
     run(args)
 

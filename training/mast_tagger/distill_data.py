@@ -36,6 +36,7 @@ class Clip:
     source: str
     split: str
     patches: int
+    named: tuple[str, ...] = ()   # the classes its file name says it holds (manifest named_classes)
 
 
 def read_clips(corpus: Path, teacher_cache: Path, hold_out_files: float = 0.0) -> list[Clip]:
@@ -62,8 +63,17 @@ def read_clips(corpus: Path, teacher_cache: Path, hold_out_files: float = 0.0) -
     for row in map(json.loads, (teacher_cache / "index.jsonl").read_text().splitlines()):
         info = manifest.get(row["path"])
         if info is not None:
-            clips.append(Clip(row["path"], row["key"], info["source"], split_of(info), row["patches"]))
+            clips.append(Clip(row["path"], row["key"], info["source"], split_of(info), row["patches"],
+                              tuple(info.get("named_classes", ()))))
     return clips
+
+
+def named_positives(clips: list[Clip], class_names: list[str], parents: dict[str, tuple[str, ...]]) -> list[np.ndarray]:
+    """Per clip, the indices of its named classes and their ontology parents (named first)."""
+    from .named_sounds import expand
+
+    index = {name: i for i, name in enumerate(class_names)}
+    return [np.array([index[c] for c in expand(clip.named, parents)], dtype=np.int64) for clip in clips]
 
 
 def file_is_held_out(source: str, origin: str, fraction: float) -> bool:
@@ -102,14 +112,18 @@ def window(fbank: np.ndarray, index: int, frames: int) -> np.ndarray:
 
 
 class DistillationWindows(Dataset):
-    """(normalised features [frames, 128], teacher probabilities [classes]) for every window."""
+    """(normalised features [frames, 128], teacher probabilities [classes]) for every window.
+
+    `positives` (class indices per clip, from its name; see named_positives) are set to 1 in every
+    window of that clip, whatever the teacher says: ground truth where a recording is named."""
 
     def __init__(self, corpus: Path, teacher_cache: Path, features_dir: Path, clips: list[Clip], frames: int,
-                 mean: float, std: float):
+                 mean: float, std: float, positives: list[np.ndarray] | None = None):
         self.corpus, self.teacher_cache, self.features_dir = corpus, teacher_cache, features_dir
         self.clips, self.frames, self.mean, self.std = clips, frames, mean, std
         self.items = [(c, i) for c, clip in enumerate(clips) for i in range(clip.patches)]
         self.targets = [np.load(teacher_cache / f"{clip.key}.npy", mmap_mode="r") for clip in clips]
+        self.positives = positives or [np.zeros(0, dtype=np.int64)] * len(clips)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -118,11 +132,15 @@ class DistillationWindows(Dataset):
         c, i = self.items[item]
         fbank = cached_features(self.corpus, self.features_dir, self.clips[c])
         x = (window(fbank, i, self.frames) - self.mean) / (2 * self.std)
-        return torch.from_numpy(x), torch.from_numpy(np.asarray(self.targets[c][i], dtype=np.float32))
+        y = np.array(self.targets[c][i], dtype=np.float32)
+        y[self.positives[c]] = 1.0
+        return torch.from_numpy(x), torch.from_numpy(y)
 
     def class_of_items(self) -> np.ndarray:
-        """The teacher's top class for every item (for balanced sampling)."""
-        tops = [np.asarray(t).argmax(axis=1) for t in self.targets]
+        """The top class of every item's target (for balanced sampling): a named clip's first
+        named class, else the teacher's top class."""
+        tops = [np.full(len(t), p[0]) if len(p) else np.asarray(t).argmax(axis=1)
+                for t, p in zip(self.targets, self.positives)]
         return np.array([tops[c][i] for c, i in self.items])
 
     def sources(self) -> list[str]:

@@ -18,11 +18,12 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 from tqdm import tqdm
 
-from .distill_data import HELD_OUT_FILES, DistillationWindows, read_clips
+from .distill_data import HELD_OUT_FILES, DistillationWindows, named_positives, read_clips
 from .labelled_data import LabelledWindows, parse_spec
 from .metrics import agreement_metrics
 from .model import build_model
 from .model_file import AUDIOSET_NORMALIZATION, load_model, preset, save_model
+from .named_sounds import PARENTS, read_parents
 
 
 def spec_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -91,7 +92,7 @@ def teacher_paths(spec: str) -> tuple[Path, Path] | None:
     return Path(paths[0]), Path(paths[1])
 
 
-def datasets(spec: str, frames: int, hold_out_files: float = 0.0):
+def datasets(spec: str, frames: int, hold_out_files: float = 0.0, named_targets: bool = False):
     """(train, {held-out split: windows}, class list); teacher data has "test", and "test-files"
     with hold_out_files > 0; labelled data has none."""
     mean, std = AUDIOSET_NORMALIZATION["mean"], AUDIOSET_NORMALIZATION["std"]
@@ -101,8 +102,14 @@ def datasets(spec: str, frames: int, hold_out_files: float = 0.0):
         meta = json.loads((cache / "meta.json").read_text())
         classes = [{"name": n, "id": m} for n, m in zip(meta["class_names"], meta["mids"])]
         features = corpus.parent / "features"
-        make = lambda split: DistillationWindows(corpus, cache, features, [c for c in clips if c.split == split],
-                                                 frames, mean, std)
+        names = [c["name"] for c in classes]
+        parents = read_parents(PARENTS, names) if named_targets else {}
+
+        def make(split: str) -> DistillationWindows:
+            chosen = [c for c in clips if c.split == split]
+            # Named positives go into training targets only: held-out splits stay the teacher's.
+            positives = named_positives(chosen, names, parents) if named_targets and split == "train" else None
+            return DistillationWindows(corpus, cache, features, chosen, frames, mean, std, positives)
         held_out = ["test"] + ([HELD_OUT_FILES] if hold_out_files > 0 else [])
         return make("train"), {split: make(split) for split in held_out}, classes
     if hold_out_files > 0:
@@ -168,7 +175,7 @@ def run(args: argparse.Namespace) -> None:
     g = torch.Generator().manual_seed(args.seed + rank)
 
     base = preset(args.arch)
-    train, held_out, classes = datasets(args.data, base.frames, args.hold_out_files)
+    train, held_out, classes = datasets(args.data, base.frames, args.hold_out_files, args.named_targets)
     cfg = preset(args.arch, num_classes=len(classes))
     model = build_model(cfg).init_weights()
     with torch.no_grad():  # start the head at the targets' base rates (see prior_logits)
@@ -183,7 +190,7 @@ def run(args: argparse.Namespace) -> None:
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     world = dist.get_world_size() if distributed else 1
     if args.balance:
-        sampler = balanced_sampler(train, len(train) // world, g)
+        sampler = balanced_sampler(train, (args.samples_per_epoch or len(train)) // world, g)
     else:
         sampler = DistributedSampler(train, seed=args.seed) if distributed else None
     loader = DataLoader(train, batch_size=args.batch, shuffle=sampler is None, sampler=sampler,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from mast_tagger.distill_data import EXCLUDED, HELD_OUT_FILES, file_is_held_out, read_clips
@@ -68,3 +69,30 @@ def test_the_model_file_records_the_held_out_fraction(tmp_path):
     save_model(model, CONFIG, tmp_path / "b.safetensors", placeholder_classes(CONFIG.num_classes))
     assert load_model(tmp_path / "a.safetensors")[1]["held_out_files"] == 0.15
     assert "held_out_files" not in load_model(tmp_path / "b.safetensors")[1]
+
+
+def test_named_training_clips_get_their_classes_and_parents_as_positives(tmp_path):
+    import numpy as np
+
+    from mast_tagger.distill_data import DistillationWindows, named_positives
+    from mast_tagger.audio import write_wav
+
+    rows = [{"path": "game/cow.wav", "source": "game", "split": "train", "origin": "sounds/cow.ogg",
+             "named_classes": ["Moo"]},
+            {"path": "game/wind.wav", "source": "game", "split": "train", "origin": "sounds/wind.ogg"}]
+    corpus, cache = write_corpus(tmp_path, rows)
+    names = ["Speech", "Moo", "Cattle, bovinae", "Animal"]
+    teacher = np.array([[0.9, 0.02, 0.01, 0.1], [0.8, 0.0, 0.0, 0.3]], dtype=np.float32)
+    for i, row in enumerate(rows):
+        np.save(cache / f"k{i}.npy", teacher)
+        write_wav(corpus / row["path"], (np.random.default_rng(i).standard_normal(16000) * 3000).astype(np.int16))
+    clips = read_clips(corpus, cache)
+    assert [c.named for c in clips] == [("Moo",), ()]
+    positives = named_positives(clips, names, {"Moo": ("Cattle, bovinae", "Animal")})
+    data = DistillationWindows(corpus, cache, tmp_path / "features", clips, 100, -4.27, 4.57, positives)
+
+    _, cow = data[0]
+    assert cow.tolist() == pytest.approx([0.9, 1.0, 1.0, 1.0])   # the teacher's Speech stays
+    _, wind = data[2]
+    assert wind.tolist() == pytest.approx(teacher[0].tolist())   # an unnamed clip: the teacher's alone
+    assert data.class_of_items().tolist() == [1, 1, 0, 0]        # balanced by the named class
