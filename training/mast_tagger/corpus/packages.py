@@ -1,5 +1,5 @@
 """Corpus sources from Debian packages: download the .deb (main only), unpack it, decode
-every audio file in it (and in its zip-format game archives)."""
+every audio file in it (and in its zip-format game archives and Qt resource files)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ from typing import Iterator
 
 from ..audio import decode
 from .core import Clip, Context, Source, hash_rank, run
+from .qt_resources import RccError, extract_audio
 
 AUDIO_SUFFIXES = {".wav", ".ogg", ".oga", ".flac", ".mp3", ".opus", ".au", ".gsm", ".wv", ".aif", ".aiff", ".spx"}
 # Game data packed as zip archives (Quake 3 style .pk3, 0 A.D.'s public.zip): their audio members
 # are unpacked too.
 ARCHIVE_SUFFIXES = {".pk3", ".zip"}
+# Qt resource files (GCompris packs each activity's images and sounds in one): their audio members
+# are unpacked the same way (corpus/qt_resources.py).
+QT_RESOURCE_SUFFIX = ".rcc"
 
 
 # Path rules that override a package's default category (games mix music, voices and effects).
@@ -68,7 +72,7 @@ def extracted_root(ctx: Context, package: str) -> Path:
         try:
             run(["dpkg-deb", "-x", str(deb), str(root)])
             unpack_archives(root)
-        except (subprocess.CalledProcessError, zipfile.BadZipFile) as e:
+        except (subprocess.CalledProcessError, zipfile.BadZipFile, RccError) as e:
             detail = e.stderr.decode(errors="replace").strip()[:200] if isinstance(e, subprocess.CalledProcessError) else e
             raise PackageUnavailable(f"{package}: {deb.name} does not unpack: {detail}")
         done.touch()
@@ -76,7 +80,10 @@ def extracted_root(ctx: Context, package: str) -> Path:
 
 
 def unpack_archives(root: Path) -> None:
-    """Unpack audio members of zip-format game archives into ARCHIVE.d/ beside them."""
+    """Unpack audio members of zip-format game archives into ARCHIVE.d/ and of Qt resource files
+    into FILE.rcc.d/ beside them."""
+    for rcc in sorted(p for p in root.rglob("*") if p.suffix.lower() == QT_RESOURCE_SUFFIX and p.is_file()):
+        extract_audio(rcc, rcc.with_name(rcc.name + ".d"))
     for archive in sorted(p for p in root.rglob("*") if p.suffix.lower() in ARCHIVE_SUFFIXES):
         with zipfile.ZipFile(archive) as z:
             for member in z.namelist():
