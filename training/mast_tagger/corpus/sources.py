@@ -55,6 +55,9 @@ SOURCES = [
     Source("torcs-data", "sfx", package="torcs-data", max_seconds=1800, pinned_split="train"),
     Source("sonic-pi-samples", "music", package="sonic-pi-samples", pinned_split="train"),
     Source("simutrans-pak64", "sfx", package="simutrans-pak64", pinned_split="train"),
+    # GCompris: farm animals, instruments, rain, frogs, applause, a train, engines (audio inside its
+    # Qt .rcc resource files; the Debian package has no voice folders, 136 files, 14 minutes)
+    Source("gcompris-qt-data", "sfx", package="gcompris-qt-data", pinned_split="train"),
     # drum and instrument samples
     Source("hydrogen-drumkits", "drums", package="hydrogen-drumkits"),
     Source("hydrogen-drumkits-effects", "music", package="hydrogen-drumkits-effects"),
