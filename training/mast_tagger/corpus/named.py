@@ -9,7 +9,7 @@ training:
   Freesound clip ships in several games), gets split "excluded" and `duplicate_of`;
 - a training clip that copies a clip of a held-out test source gets "excluded" too, so no
   recording straddles that split either;
-- a mixture made from any of these is "excluded".
+- a mixture (or scene) made from any of these is "excluded".
 Splits other than "train" and "test" are on neither side: training and evaluation skip them.
 Fingerprints are cached in DATA/fingerprints/, so a rebuild fingerprints only new clips.
 """
@@ -99,10 +99,15 @@ def annotate(ctx: Context, entries: list[dict], rows: list[N.Row] | None = None,
                 if clips[i]["split"] == "train":
                     clips[i]["split"], clips[i]["duplicate_of"] = EXCLUDED, e["path"]
 
-    split_of = {e["path"]: e["split"] for e in clips}
-    for e in entries:
-        if "components" in e and any(split_of.get(c) not in ("train", "test") for c in e["components"]):
-            e["split"] = EXCLUDED
+    exclude_mixed(entries, {e["path"]: e["split"] for e in clips})
     return {"yardstick": sum(e["split"] == YARDSTICK for e in entries),
             "excluded": sum(e["split"] == EXCLUDED for e in entries),
             "named": sum("named_classes" in e for e in entries)}
+
+
+def exclude_mixed(entries: list[dict], split_of: dict[str, str]) -> None:
+    """Marks EXCLUDED each mixture or scene (an entry with components) made from a clip that is
+    on neither side (split_of: {path: split} of the clips; one missing there counts as neither)."""
+    for e in entries:
+        if "components" in e and any(split_of.get(c) not in ("train", "test") for c in e["components"]):
+            e["split"] = EXCLUDED
