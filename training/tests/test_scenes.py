@@ -217,3 +217,21 @@ def test_scenes_follow_their_events_names_as_they_are_now():
               {"components": ["f.wav", "a.wav"]}]
     S.carry_named(scenes, [{"path": "e.wav"}, {"path": "f.wav", "named_classes": ["Bark"]}])
     assert "named_classes" not in scenes[0] and scenes[1]["named_classes"] == ["Bark"]
+
+
+def test_build_makes_the_scenes_once_and_again_when_a_component_leaves_train(tmp_path):
+    from mast_tagger.corpus.build import scenes
+
+    ctx = Context(tmp_path, tmp_path / "corpus", quick=True)
+    base = made_up_corpus(ctx)
+    first = scenes(ctx, base)
+    assert len(first) == S.QUICK_SCENES
+    assert {e["source"] for e in first} == {"scenes"} and {e["split"] for e in first} == {"train"}
+    assert all(e["category"] == "scene" and (ctx.corpus / e["path"]).exists() for e in first)
+    stamp = (ctx.corpus / "scenes" / "entries.jsonl").stat().st_mtime_ns
+    assert scenes(Context(tmp_path, tmp_path / "corpus", quick=True), base) == first
+    assert (ctx.corpus / "scenes" / "entries.jsonl").stat().st_mtime_ns == stamp     # cached
+    used = first[0]["components"][1]
+    moved = [dict(e, split="excluded") if e["path"] == used else e for e in base]
+    rebuilt = scenes(Context(tmp_path, tmp_path / "corpus", quick=True), moved)
+    assert rebuilt and all(used not in e["components"] for e in rebuilt)

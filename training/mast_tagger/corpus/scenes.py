@@ -139,9 +139,9 @@ def scene_clips(ctx: Context, source: Source, base: list[dict]) -> Iterator[Clip
         pool = named if named and rng.random() < NAMED_SHARE else events
         event = pool[int(rng.integers(len(pool)))]
         ambience = ambiences[int(rng.integers(len(ambiences)))]
+        if ambience["path"] == event["path"] and len(ambiences) == 1:
+            continue
         while ambience["path"] == event["path"]:
-            if len(ambiences) == 1:
-                return
             ambience = ambiences[int(rng.integers(len(ambiences)))]
         seconds = min(float(rng.uniform(*SCENE_SECONDS)), ambience["seconds"])
         snr = float(rng.uniform(*SNR_RANGE_DB))
