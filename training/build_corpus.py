@@ -17,8 +17,15 @@ music on hold, game sound effects and music, desktop sound themes, drum samples)
 generator: `espeak-ng` (synthetic speech: many sentences, languages, voices, speeds and
 pitches), `fluidsynth` (every General MIDI program and drum kit, played from seeded random
 MIDI through the two soundfonts that the debs fluid-soundfont-gm and timgm6mb-soundfont
-ship), `signals` (tones, sweeps, DTMF, beeps, clicks and coloured noise from numpy) and
-`mixtures` (pairs of clips of different categories mixed at seeded random SNRs). Every
+ship), `signals` (tones, sweeps, DTMF, beeps, clicks and coloured noise from numpy),
+`mixtures` (pairs of clips of different categories mixed at seeded random SNRs) and `scenes`
+(what a real microphone hears, mast_tagger/corpus/scenes.py: an event clip, i.e. an effect,
+notification, drum or music clip, named by its file name about half the time, at a random time
+over an ambience clip, i.e. any base clip of at least 6 s, at 0-20 dB SNR over the event's
+active part, 6-10 s long; then, each by chance, a synthetic room reverb (exponentially decaying
+noise after a direct path, RT60 0.2-1 s) and one device filter (telephone 300-3400 Hz band-pass,
+small speaker: high-pass near 500 Hz and soft clipping, or muffled: low-pass at 800-2000 Hz);
+at a random peak level of -20 to 0 dBFS; 1200 of them, about 2.7 h, seeded per index). Every
 source is in SOURCES in mast_tagger/corpus/sources.py; add one there.
 
 Per file: decoded and resampled by ffmpeg; nearly silent pieces, pieces shorter than
@@ -31,20 +38,27 @@ Manifest fields: path (relative to the corpus directory), source, package (Debia
 or `generator:NAME`), license_note (the License: fields of the package's copyright file),
 seconds, group (the unit for held-out splits: the source; a file's pieces never straddle
 splits), split ("train" or "test"), category (speech, music, drums, sfx, notification,
-signal, mixture: for mixing and for looking at results, not a label), origin (the file in
-the package, or the generator's parameters) and pcm_sha1.
+signal, mixture, scene: for mixing and for looking at results, not a label), origin (the
+file in the package, or the generator's parameters) and pcm_sha1. Mixtures and scenes also
+have components (the clips mixed; a scene's event first, then its ambience) and snr_db; a
+scene has event_at_s, event_seconds, ambience_at_s, peak_dbfs, and what was applied of
+room_rt60 and room_drr_db, filter (with filter_hz, drive), and its event's named_classes.
 
 Held-out split: about 15% of the base sources (at least 2) are "test", chosen by a hash of
 their names, one per category first so the test side covers speech, music and effects, and
 never the last train source of a category.
 Mixtures are made within a split, never across, and get the group `mixtures-<split>`.
+Scenes are made from training clips only (after the names and the yardstick's exclusions, so
+never from a yardstick recording or a copy of one), get the group `scenes-train` and the
+split "train"; the test split keeps the plain mixtures.
 Adding or removing a source can move the split (the manifest records it); a source with
 pinned_split="train" takes no part in the draw, which is how sources join after a model exists.
 
 Idempotent and resumable: debs already downloaded, packages already extracted and sources
 whose entries.jsonl exists are not redone; the manifest is rewritten from the entries each
-run. To rebuild one source, delete DIR/corpus/SOURCE/. Deleting a base source's directory
-does not rebuild mixtures made from it: delete DIR/corpus/mixtures/ too.
+run. To rebuild one source, delete DIR/corpus/SOURCE/. Mixtures and scenes are rebuilt when
+one of their components moves split or is gone; rebuilding a base source under the same paths
+does not rebuild them: delete DIR/corpus/mixtures/ and DIR/corpus/scenes/ too.
 
 Needs: apt-get, dpkg-deb, ffmpeg, fluidsynth and espeak-ng on PATH
 (apt-get install ffmpeg fluidsynth espeak-ng), and mido (training/requirements.txt).

@@ -1,8 +1,9 @@
 """The distillation audio corpus (training/build_corpus.py is its command line).
 
 core: sources, clips, splits, the manifest, writing one source; packages: Debian package
-sources; speech, music, signals: the generators; mixtures: mixed pairs of clips; sources: the
-table of sources; build: building them all. The names below are the pure parts, for tests.
+sources; speech, music, signals: the generators; mixtures: mixed pairs of clips; scenes: events
+over ambiences through rooms and devices; sources: the table of sources; build: building them
+all. The names below are the pure parts, for tests.
 """
 
 from ..audio import SAMPLE_RATE, read_wav, write_wav

@@ -1,13 +1,15 @@
 """Building the whole corpus: every source of the table in turn (one that can't be had is named
-and skipped), the split, the mixtures, then the names and the yardstick's exclusions (named.py)."""
+and skipped), the split, the mixtures, then the names and the yardstick's exclusions (named.py),
+then the scenes (scenes.py) from the training clips that are left."""
 
 from __future__ import annotations
 
 from .core import Context, read_jsonl, source_entries, source_splits
 from .mixtures import mixture_clips, mixtures_stale
-from .named import annotate
+from .named import annotate, exclude_mixed
 from .packages import PackageUnavailable, package_clips
-from .sources import MIXTURE_SOURCE, SOURCES, license_for
+from .scenes import carry_named, scene_clips
+from .sources import MIXTURE_SOURCE, SCENE_SOURCE, SOURCES, license_for
 
 
 def build(ctx: Context, only: set[str] | None) -> list[dict]:
@@ -37,4 +39,21 @@ def build(ctx: Context, only: set[str] | None) -> list[dict]:
         ctx, MIXTURE_SOURCE, lambda: mixture_clips(ctx, MIXTURE_SOURCE, base),
         lambda: "mixed from the corpus clips named in components; their licenses apply")
     annotate(ctx, base + mixtures)
-    return base + mixtures
+    if only and SCENE_SOURCE.name not in only:
+        return base + mixtures
+    return base + mixtures + scenes(ctx, base)
+
+
+def scenes(ctx: Context, base: list[dict]) -> list[dict]:
+    """The scenes, made after annotate so that they draw on the training clips as it left them:
+    named, and with the yardstick's recordings and their copies out."""
+    done = ctx.corpus / SCENE_SOURCE.name / "entries.jsonl"
+    if done.exists() and mixtures_stale(read_jsonl(done), base):
+        print("scenes: a component moved out of train or is gone; rebuilding")
+        done.unlink()
+    entries = source_entries(
+        ctx, SCENE_SOURCE, lambda: scene_clips(ctx, SCENE_SOURCE, base),
+        lambda: "mixed from the corpus clips named in components; their licenses apply")
+    carry_named(entries, base)
+    exclude_mixed(entries, {e["path"]: e["split"] for e in base})
+    return entries

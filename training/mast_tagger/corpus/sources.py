@@ -74,6 +74,7 @@ SOURCES = [
     Source("signals", "signal", generate=signal_clips, quick=True),
 ]
 MIXTURE_SOURCE = Source("mixtures", "mixture", quick=True)
+SCENE_SOURCE = Source("scenes", "scene", quick=True)
 
 
 def license_for(ctx: Context, source: Source) -> str:
