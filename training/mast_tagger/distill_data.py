@@ -37,6 +37,8 @@ class Clip:
     split: str
     patches: int
     named: tuple[str, ...] = ()   # the classes its file name says it holds (manifest named_classes)
+    # where in the clip the named sound is, in seconds (a scene's event); None: all of it
+    named_span: tuple[float, float] | None = None
 
 
 def read_clips(corpus: Path, teacher_cache: Path, hold_out_files: float = 0.0) -> list[Clip]:
@@ -63,8 +65,9 @@ def read_clips(corpus: Path, teacher_cache: Path, hold_out_files: float = 0.0) -
     for row in map(json.loads, (teacher_cache / "index.jsonl").read_text().splitlines()):
         info = manifest.get(row["path"])
         if info is not None:
+            span = (info["event_at_s"], info["event_at_s"] + info["event_seconds"]) if "event_at_s" in info else None
             clips.append(Clip(row["path"], row["key"], info["source"], split_of(info), row["patches"],
-                              tuple(info.get("named_classes", ()))))
+                              tuple(info.get("named_classes", ())), span))
     return clips
 
 
@@ -133,15 +136,25 @@ class DistillationWindows(Dataset):
         fbank = cached_features(self.corpus, self.features_dir, self.clips[c])
         x = (window(fbank, i, self.frames) - self.mean) / (2 * self.std)
         y = np.array(self.targets[c][i], dtype=np.float32)
-        y[self.positives[c]] = 1.0
+        if self.names_window(c, i):
+            y[self.positives[c]] = 1.0
         return torch.from_numpy(x), torch.from_numpy(y)
+
+    def names_window(self, c: int, i: int) -> bool:
+        """Whether window i of clip c hears the clip's named sound (all of a named file does; a
+        scene's window must overlap its event)."""
+        span = self.clips[c].named_span
+        if span is None:
+            return True
+        start = i * PATCH_HOP_FRAMES * 0.01
+        return start < span[1] and start + self.frames * 0.01 > span[0]
 
     def class_of_items(self) -> np.ndarray:
         """The top class of every item's target (for balanced sampling): a named clip's first
         named class, else the teacher's top class."""
-        tops = [np.full(len(t), p[0]) if len(p) else np.asarray(t).argmax(axis=1)
-                for t, p in zip(self.targets, self.positives)]
-        return np.array([tops[c][i] for c, i in self.items])
+        tops = [np.asarray(t).argmax(axis=1) for t in self.targets]
+        return np.array([self.positives[c][0] if len(self.positives[c]) and self.names_window(c, i) else tops[c][i]
+                         for c, i in self.items])
 
     def sources(self) -> list[str]:
         """The source of every item (for per-source evaluation)."""

@@ -96,3 +96,23 @@ def test_named_training_clips_get_their_classes_and_parents_as_positives(tmp_pat
     _, wind = data[2]
     assert wind.tolist() == pytest.approx(teacher[0].tolist())   # an unnamed clip: the teacher's alone
     assert data.class_of_items().tolist() == [1, 1, 0, 0]        # balanced by the named class
+
+
+def test_a_scenes_named_positives_cover_only_the_windows_of_its_event(tmp_path):
+    import numpy as np
+
+    from mast_tagger.distill_data import DistillationWindows, named_positives
+    from mast_tagger.audio import write_wav
+
+    rows = [{"path": "scenes/0.wav", "source": "scenes", "split": "train", "origin": "", "components": [],
+             "named_classes": ["Moo"], "event_at_s": 2.0, "event_seconds": 1.0}]
+    corpus, cache = write_corpus(tmp_path, rows)
+    np.save(cache / "k0.npy", np.zeros((12, 2), dtype=np.float32))
+    (cache / "index.jsonl").write_text(json.dumps({"path": "scenes/0.wav", "key": "k0", "patches": 12}) + "\n")
+    write_wav(corpus / "scenes/0.wav", (np.random.default_rng(0).standard_normal(6 * 16000) * 3000).astype(np.int16))
+    clips = read_clips(corpus, cache)
+    data = DistillationWindows(corpus, cache, tmp_path / "features", clips, 100, -4.27, 4.57,
+                               named_positives(clips, ["Speech", "Moo"], {}))
+    named = [bool(data[i][1][1] == 1.0) for i in range(12)]
+    # window i spans [0.48 i, 0.48 i + 1.0) s: windows 3..6 overlap the event's [2, 3) s
+    assert named == [i in (3, 4, 5, 6) for i in range(12)]
