@@ -53,7 +53,7 @@ def named_sounds_report(model_path: Path, data: Path) -> dict:
         raise SystemExit(str(error)) from None
     model, _ = load_model(model_path)
     teacher = Teacher()
-    return yardstick.report(yardstick.score(model, teacher, data, recordings), teacher.class_names)
+    return yardstick.report(yardstick.score(model, teacher, yardstick.load(data, recordings)), teacher.class_names)
 
 
 def main() -> None:

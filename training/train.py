@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--balance", action="store_true", help="sample rare classes more often (see above)")
     parser.add_argument("--samples-per-epoch", type=int, default=0, metavar="N",
                         help="with --balance: windows drawn per epoch (default: as many as there are)")
+    parser.add_argument("--named-eval", action="store_true",
+                        help="after each epoch also measure the named-sounds yardstick (student's top-1/top-5 hit rates)")
     parser.add_argument("--named-targets", action="store_true",
                         help="a training clip whose name says what it is has those classes (and their parents) "
                              "as positives whatever the teacher says (training/data/named_sounds.tsv)")
@@ -68,6 +70,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 <= args.hold_out_files < 1:
         parser.error(f"--hold-out-files {args.hold_out_files}: a fraction in [0, 1)")
+    if args.named_eval and not args.data.startswith("teacher:"):
+        parser.error("--named-eval needs teacher data: the yardstick's packages are unpacked beside the corpus")
     if args.samples_per_epoch and not args.balance:
         parser.error("--samples-per-epoch draws windows with --balance")
     if args.samples_per_epoch < 0:

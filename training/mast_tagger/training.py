@@ -23,7 +23,8 @@ from .labelled_data import LabelledWindows, parse_spec
 from .metrics import agreement_metrics
 from .model import build_model
 from .model_file import AUDIOSET_NORMALIZATION, load_model, preset, save_model
-from .named_sounds import PARENTS, read_parents
+from . import yardstick
+from .named_sounds import PARENTS, TABLE, read_parents, read_rows
 
 
 def spec_augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -227,6 +228,11 @@ def run(args: argparse.Namespace) -> None:
         print(f"{cfg.name}: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {len(classes)} classes, "
               f"{len(train)} training windows" + "".join(f", {len(d)} {split} windows" for split, d in held_out.items()),
               flush=True)
+    named = None
+    if args.named_eval and rank == 0:  # the yardstick's recordings, decoded once for every epoch
+        data_dir = teacher_paths(args.data)[0].parent
+        rows = read_rows(TABLE, [c["name"] for c in classes])
+        named = yardstick.load(data_dir, yardstick.yardstick_recordings(data_dir, rows))
     started = last_save = time.time()
     out_of_time = False
     while epoch < args.epochs and not out_of_time:
@@ -264,6 +270,10 @@ def run(args: argparse.Namespace) -> None:
                 metrics = agreement_metrics(*predict(model, data, args.batch))
                 prefix = "files_" if split == HELD_OUT_FILES else ""
                 entry |= {prefix + k: v for k, v in metrics.items() if k != "per_class_ap"}
+            if named is not None:
+                model.eval()
+                entry |= yardstick.student_hit_rates(model, named, [c["name"] for c in classes])
+                model.train()
             history.append(entry)
             print(json.dumps(history[-1]), flush=True)
         save_checkpoint(epoch, step)

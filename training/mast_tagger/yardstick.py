@@ -66,17 +66,29 @@ def student_scores(model: torch.nn.Module, waveform: np.ndarray) -> np.ndarray:
     return torch.sigmoid(model(torch.from_numpy(x))).max(dim=0).values.numpy()
 
 
-def score(model: torch.nn.Module, teacher, data: Path, recordings: list[N.NamedRecording]) -> list[Scored]:
+def load(data: Path, recordings: list[N.NamedRecording]) -> list[tuple[N.NamedRecording, np.ndarray]]:
+    """(recording, float waveform of at most MAX_SECONDS at 16 kHz) for each readable recording."""
     ctx = Context(data, data / "corpus", quick=False)
-    scored = []
+    loaded = []
     for r in recordings:
         samples = decode(extracted_root(ctx, r.package) / r.path)[: int(MAX_SECONDS * SAMPLE_RATE)]
         if len(samples) == 0:
             print(f"  {r.package}/{r.path}: no audio, left out", file=sys.stderr)
             continue
-        waveform = samples.astype(np.float32) / 32768.0
-        scored.append(Scored(r, student_scores(model, waveform), teacher.scores(waveform).max(axis=0)))
-    return scored
+        loaded.append((r, samples.astype(np.float32) / 32768.0))
+    return loaded
+
+
+def score(model: torch.nn.Module, teacher, loaded: list[tuple[N.NamedRecording, np.ndarray]]) -> list[Scored]:
+    return [Scored(r, student_scores(model, w), teacher.scores(w).max(axis=0)) for r, w in loaded]
+
+
+def student_hit_rates(model: torch.nn.Module, loaded: list[tuple[N.NamedRecording, np.ndarray]],
+                      class_names: list[str]) -> dict:
+    """{named_top1, named_top5}: the student's hit rates alone (for the per-epoch history)."""
+    index = {name: i for i, name in enumerate(class_names)}
+    scores = [(student_scores(model, w), [index[c] for c in r.classes]) for r, w in loaded]
+    return {f"named_top{k}": round(sum(hits(s, t, k) for s, t in scores) / max(len(scores), 1), 4) for k in TOP_K}
 
 
 def hits(scores: np.ndarray, truth: list[int], k: int) -> bool:

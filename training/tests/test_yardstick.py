@@ -40,3 +40,21 @@ def test_a_glob_that_matches_no_file_names_its_line(tmp_path):
     rows = [N.Row(3, "pkg", "dog*.ogg", ("Dog",)), N.Row(7, "pkg", "cat*.ogg", ("Speech",))]
     with pytest.raises(N.TableError, match=r":7: 'cat\*.ogg' matches no audio file of pkg"):
         Y.yardstick_recordings(tmp_path, rows)
+
+
+def test_student_hit_rates_take_each_recordings_best_window():
+    import torch
+
+    class Loudness(torch.nn.Module):
+        """Scores class 1 (Dog) by how loud a window is, class 0 (Speech) constant: only the
+        loudest window of a recording puts Dog first."""
+        cfg = type("cfg", (), {"frames": 100})
+
+        def forward(self, x):
+            loud = x.mean(dim=(1, 2))
+            return torch.stack([torch.zeros_like(loud), 20 * (loud - x.mean()) - 0.5] + [torch.full_like(loud, -9)] * 4, 1)
+
+    quiet_then_loud = np.concatenate([np.zeros(48000), np.random.default_rng(0).standard_normal(16000)]).astype(np.float32)
+    rec = N.NamedRecording("p", "dog.wav", ("Dog",), 1)
+    rates = Y.student_hit_rates(Loudness(), [(rec, quiet_then_loud)], NAMES)
+    assert rates == {"named_top1": 1.0, "named_top5": 1.0}
