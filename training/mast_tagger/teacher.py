@@ -271,6 +271,19 @@ def class_coverage(cache: Path, index: list[dict]) -> list[int]:
     return [] if counts is None else np.flatnonzero(counts >= COVERAGE_WINDOWS).tolist()
 
 
+def coverage(manifest: Path, cache: Path, exclude: set[str]) -> None:
+    """Prints how many classes the cached labels cover (class_coverage), over the training split
+    and over everything, leaving out the clips of the `exclude`d sources (to compare corpora)."""
+    sources = {row["path"]: (row["source"], row["split"]) for row in map(json.loads, manifest.read_text().splitlines())}
+    index = [row for row in map(json.loads, (cache / "index.jsonl").read_text().splitlines())
+             if row["path"] in sources and sources[row["path"]][0] not in exclude]
+    train = [row for row in index if sources[row["path"]][1] == "train"]
+    hours = lambda rows: sum(r["seconds"] for r in rows) / 3600  # noqa: E731
+    for name, rows in (("train", train), ("all", index)):
+        print(f"{name}: {len(rows)} clips, {hours(rows):.2f} h, {len({sources[r['path']][0] for r in rows})} sources; "
+              f"classes >= {COVERAGE_PROBABILITY} in >= {COVERAGE_WINDOWS} windows: {len(class_coverage(cache, rows))}")
+
+
 def tag(path: Path, k: int) -> None:
     teacher = Teacher()
     waveform = read_audio(path)
