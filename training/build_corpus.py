@@ -81,14 +81,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=REPO / "data", help="data directory (default: data/)")
     parser.add_argument("--quick", action="store_true", help="a small subset in DATA/corpus-quick (smoke test)")
     parser.add_argument("--only", help="comma-separated source names to build (manifest then holds just them)")
+    parser.add_argument("--built-only", action="store_true",
+                        help="build nothing: write the manifest of the sources built so far (splits as in the full "
+                             "corpus), to label and train on them while a build goes on")
     args = parser.parse_args(argv)
     check_tools()
-    ctx = Context(args.data, args.data / ("corpus-quick" if args.quick else "corpus"), args.quick)
+    ctx = Context(args.data, args.data / ("corpus-quick" if args.quick else "corpus"), args.quick,
+                  built_only=args.built_only)
     ctx.corpus.mkdir(parents=True, exist_ok=True)
     entries = build(ctx, set(args.only.split(",")) if args.only else None)
     count = write_manifest(entries, ctx.corpus / "manifest.jsonl")
     print(f"\n{count} clips in {ctx.corpus / 'manifest.jsonl'}\n")
     print(summary(entries))
+    if ctx.unbuilt:
+        print(f"not built yet, left out: {', '.join(ctx.unbuilt)}")
     for name, count in sorted(ctx.unreadable.items()):
         print(f"{name}: {count} recordings ffmpeg could not read were skipped")
     if ctx.failed:

@@ -133,3 +133,16 @@ def test_build_source_groups_pieces_and_drops_duplicates(tmp_path):
     assert C.read_jsonl(ctx.corpus / "gen" / "entries.jsonl") == entries
     for e in entries:
         assert abs(len(C.read_wav(ctx.corpus / e["path"])) - e["seconds"] * RATE) <= RATE * 0.0005  # ms precision
+
+
+def test_built_only_lists_what_is_built_and_builds_nothing(tmp_path):
+    from mast_tagger.corpus.core import source_entries
+
+    ctx = C.Context(tmp_path, tmp_path / "corpus", quick=False, built_only=True)
+    built = C.Source("built", "sfx", package="built")
+    C.build_source(ctx, built, [C.Clip(tone(2.0), "a.wav", "sfx")], "note")
+    asked = []
+    assert len(source_entries(ctx, built, lambda: asked.append("built") or [], lambda: "note")) == 1
+    assert source_entries(ctx, C.Source("later", "sfx", package="later"), lambda: asked.append("later") or [],
+                          lambda: "note") == []
+    assert asked == [] and ctx.unbuilt == ["later"] and not (ctx.corpus / "later").exists()

@@ -32,7 +32,7 @@ def build(ctx: Context, only: set[str] | None) -> list[dict]:
         annotate(ctx, base)
         return base
     done = ctx.corpus / MIXTURE_SOURCE.name / "entries.jsonl"
-    if done.exists() and mixtures_stale(read_jsonl(done), base):
+    if done.exists() and not ctx.built_only and mixtures_stale(read_jsonl(done), base):
         print("mixtures: a component moved to the other split or is gone; rebuilding")
         done.unlink()
     mixtures = source_entries(
@@ -48,7 +48,7 @@ def scenes(ctx: Context, base: list[dict]) -> list[dict]:
     """The scenes, made after annotate so that they draw on the training clips as it left them:
     named, and with the yardstick's recordings and their copies out."""
     done = ctx.corpus / SCENE_SOURCE.name / "entries.jsonl"
-    if done.exists() and mixtures_stale(read_jsonl(done), base):
+    if done.exists() and not ctx.built_only and mixtures_stale(read_jsonl(done), base):
         print("scenes: a component moved out of train or is gone; rebuilding")
         done.unlink()
     entries = source_entries(

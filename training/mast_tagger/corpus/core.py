@@ -62,6 +62,9 @@ class Context:
     # recordings ffmpeg could not read, per source; sources that could not be built, with why
     unreadable: dict[str, int] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    # builds nothing: the manifest of the sources built so far (to label and train while the rest builds)
+    built_only: bool = False
+    unbuilt: list[str] = field(default_factory=list)
 
     @property
     def debs(self) -> Path:
@@ -225,6 +228,9 @@ def source_entries(ctx: Context, source: Source, clips: Callable[[], Iterable[Cl
     if done.exists():
         entries = read_jsonl(done)
         print(f"{source.name}: done already ({len(entries)} files)")
+    elif ctx.built_only:
+        ctx.unbuilt.append(source.name)
+        return []
     else:
         print(f"{source.name}: building", flush=True)
         entries = build_source(ctx, source, clips(), note())
