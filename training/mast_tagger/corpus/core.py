@@ -241,7 +241,9 @@ def source_entries(ctx: Context, source: Source, clips: Callable[[], Iterable[Cl
 def summary(entries: list[dict]) -> str:
     rows: dict[str, list] = {}
     for e in entries:
-        row = rows.setdefault(e["source"], [0, 0.0, e["split"] if e["source"] != "mixtures" else "both"])
+        row = rows.setdefault(e["source"], [0, 0.0, "both" if "components" in e else e["split"]])
+        if row[2] not in ("train", "test", "both"):  # a yardstick or excluded clip: the source's split is another's
+            row[2] = e["split"]
         row[0] += 1
         row[1] += e["seconds"]
     width = max(len(s) for s in rows) if rows else 6
