@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 
 import numpy as np
 import pytest
@@ -146,3 +147,17 @@ def test_built_only_lists_what_is_built_and_builds_nothing(tmp_path):
     assert source_entries(ctx, C.Source("later", "sfx", package="later"), lambda: asked.append("later") or [],
                           lambda: "note") == []
     assert asked == [] and ctx.unbuilt == ["later"] and not (ctx.corpus / "later").exists()
+
+
+def test_decoded_ahead_keeps_the_order_and_reports_unreadable_files(tmp_path):
+    from mast_tagger.corpus.packages import decoded_ahead
+
+    names = []
+    for i in range(12):
+        C.write_wav(tmp_path / f"{i}.wav", tone(0.6 + 0.05 * i))
+        names.append(f"{i}.wav")
+    (tmp_path / "bad.wav").write_bytes(b"not audio")
+    out = list(decoded_ahead(tmp_path, names[:5] + ["bad.wav"] + names[5:]))
+    assert len(out) == 13 and isinstance(out[5], subprocess.CalledProcessError)
+    lengths = [len(x) for x in out[:5] + out[6:]]
+    assert lengths == [len(tone(0.6 + 0.05 * i)) for i in range(12)]

@@ -8,8 +8,12 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
+
+import numpy as np
 
 from ..audio import decode
 from .core import Clip, Context, Source, hash_rank, run
@@ -108,11 +112,34 @@ def package_clips(ctx: Context, source: Source) -> Iterator[Clip]:
         files = [f for f in files if not re.search(source.skip, f)]
     if ctx.quick:
         files = sorted(files, key=hash_rank)[:20]
-    for relpath in sorted(files, key=hash_rank):  # hash order: a cap keeps a fair sample
-        try:
-            samples = decode(root / relpath)
-        except subprocess.CalledProcessError as e:
-            print(f"  skip {relpath}: {e.stderr.decode(errors='replace').strip()[:200]}", file=sys.stderr)
+    order = sorted(files, key=hash_rank)  # hash order: a cap keeps a fair sample
+    for relpath, decoded in zip(order, decoded_ahead(root, order)):
+        if isinstance(decoded, subprocess.CalledProcessError):
+            print(f"  skip {relpath}: {decoded.stderr.decode(errors='replace').strip()[:200]}", file=sys.stderr)
             ctx.unreadable[source.name] = ctx.unreadable.get(source.name, 0) + 1
             continue
-        yield Clip(samples, relpath, file_category(relpath, source.category))
+        yield Clip(decoded, relpath, file_category(relpath, source.category))
+
+
+DECODERS = 2      # ffmpeg processes at once: most files are short, so start-up dominates
+LOOKAHEAD = 8     # files decoded ahead of the one being written (a capped source stops early)
+
+
+def decoded_ahead(root: Path, relpaths: list[str]) -> Iterator[np.ndarray | subprocess.CalledProcessError]:
+    """Each file's samples (or ffmpeg's error), in order, decoded by DECODERS processes at most
+    LOOKAHEAD files ahead of the consumer."""
+    def attempt(relpath: str):
+        try:
+            return decode(root / relpath)
+        except subprocess.CalledProcessError as e:
+            return e
+
+    with ThreadPoolExecutor(DECODERS) as pool:
+        pending = deque(pool.submit(attempt, r) for r in relpaths[:LOOKAHEAD])
+        following = iter(relpaths[LOOKAHEAD:])
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(following, None)
+            if nxt is not None:
+                pending.append(pool.submit(attempt, nxt))
+            yield result
