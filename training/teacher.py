@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     labelling.add_argument("--cache", type=Path, help="default: data/teacher, or data/teacher-avg with --average")
     labelling.add_argument("--average", action="store_true",
                            help="average the logits over 4 small delays and 2 gains (8 passes; see mast_tagger/teacher.py)")
+    labelling.add_argument("--shard", default="0/1", metavar="K/N",
+                           help="label only every N-th clip from the K-th (N processes share the work; then run "
+                                "once without it to write the index)")
     covering = commands.add_parser("coverage", help="how many classes the cached labels cover, per split")
     covering.add_argument("--manifest", type=Path, default=REPO / "data/corpus/manifest.jsonl")
     covering.add_argument("--cache", type=Path, default=REPO / "data/teacher-avg")
@@ -55,7 +58,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "coverage":
         coverage(args.manifest, args.cache, set(filter(None, args.exclude.split(","))))
     elif args.command == "label":
-        label(args.manifest, args.cache or REPO / ("data/teacher-avg" if args.average else "data/teacher"), args.average)
+        k, _, n = args.shard.partition("/")
+        if not (k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
+            parser.error(f"--shard {args.shard}: K/N with 0 <= K < N")
+        label(args.manifest, args.cache or REPO / ("data/teacher-avg" if args.average else "data/teacher"), args.average,
+              (int(k), int(n)))
     else:
         tag(args.file, args.top)
 

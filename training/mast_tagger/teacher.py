@@ -207,13 +207,19 @@ def cache_key(relpath: str, size: int) -> str:
     return hashlib.sha1(f"{relpath}:{size}".encode()).hexdigest()
 
 
-def label(manifest: Path, cache: Path, averaged: bool = False) -> None:
-    """Labels every manifest clip into the cache (one pass, or averaged_scores with `averaged`)."""
+def label(manifest: Path, cache: Path, averaged: bool = False, shard: tuple[int, int] = (0, 1)) -> None:
+    """Labels every manifest clip into the cache (one pass, or averaged_scores with `averaged`).
+
+    shard (k, n) labels only every n-th clip from the k-th, so n processes can share the work;
+    the index (which needs every clip) is written only by a run over all of them (n = 1), which
+    finds the shards' labels cached."""
     from tqdm import tqdm
 
     corpus = manifest.parent
     with manifest.open() as f:
         clips = [json.loads(line) for line in f if line.strip()]
+    k, n = shard
+    clips = clips[k::n]
     cache.mkdir(parents=True, exist_ok=True)
     teacher = Teacher()
     index, cpu, audio_seconds, computed = [], 0.0, 0.0, 0
@@ -222,7 +228,7 @@ def label(manifest: Path, cache: Path, averaged: bool = False) -> None:
         key = cache_key(clip["path"], path.stat().st_size)
         target = cache / f"{key}.npy"
         if target.exists():
-            n = np.load(target, mmap_mode="r").shape[0]
+            count = np.load(target, mmap_mode="r").shape[0]
         else:
             start = time.process_time()
             waveform = read_audio(path)
@@ -233,9 +239,12 @@ def label(manifest: Path, cache: Path, averaged: bool = False) -> None:
             tmp = cache / f"{key}.tmp.npy"
             np.save(tmp, scores)
             tmp.replace(target)
-            n = len(scores)
-        index.append({"path": clip["path"], "key": key, "patches": n, "seconds": clip["seconds"]})
+            count = len(scores)
+        index.append({"path": clip["path"], "key": key, "patches": count, "seconds": clip["seconds"]})
 
+    if n > 1:
+        print(f"shard {k}/{n}: computed {computed} of {len(clips)} clips; run without --shard for the index")
+        return
     with (cache / "index.tmp").open("w") as f:
         for row in index:
             f.write(json.dumps(row) + "\n")
