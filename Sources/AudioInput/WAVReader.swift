@@ -143,9 +143,16 @@ public final class WAVReader {
         }
     }
 
+    /// The largest fmt chunk read: WAVE_FORMAT_EXTENSIBLE's is 40 bytes; the size is checked
+    /// before the chunk is allocated (a 36-byte file claiming 0xFFFFFFF0 bytes took 4.2 GB).
+    static let maximumFormatChunk = 1024
+
     private static func parseFormat(fd: Int32, size: Int, path: String) throws -> AudioFormat {
         guard size >= 16 else {
             throw AudioInputError(.invalidHeader, source: path, "fmt chunk is \(size) bytes; it needs at least 16")
+        }
+        guard size <= maximumFormatChunk else {
+            throw AudioInputError(.invalidHeader, source: path, "fmt chunk claims \(size) bytes; a fmt chunk is at most \(maximumFormatChunk)")
         }
         let padded = size + size % 2
         var body = [UInt8](repeating: 0, count: padded)
@@ -166,8 +173,12 @@ public final class WAVReader {
             }
             tag = le16(body, 24)
         }
-        guard channels >= 1 else { throw AudioInputError(.invalidHeader, source: path, "fmt chunk declares 0 channels") }
-        guard rate >= 1 else { throw AudioInputError(.invalidHeader, source: path, "fmt chunk declares a sample rate of 0 Hz") }
+        guard AudioFormat.channelCounts.contains(channels) else {
+            throw AudioInputError(.invalidHeader, source: path, "fmt chunk declares \(channels) channels; supported are \(AudioFormat.channelCounts.lowerBound)…\(AudioFormat.channelCounts.upperBound)")
+        }
+        guard AudioFormat.rates.contains(rate) else {
+            throw AudioInputError(.invalidHeader, source: path, "fmt chunk declares a sample rate of \(rate) Hz; supported are \(AudioFormat.rates.lowerBound)…\(AudioFormat.rates.upperBound) Hz")
+        }
         let sampleFormat: SampleFormat
         switch (tag, bits) {
         case (formatPCM, 16): sampleFormat = .s16LE
