@@ -14,7 +14,7 @@ import Glibc
 public final class SafeTensorsFile: @unchecked Sendable {
     public let path: String
     public let metadata: [String: String]
-    /// Tensor entries in file order (sorted by data offset).
+    /// Tensor entries by name.
     public let entries: [String: Entry]
 
     private let mapping: UnsafeRawBufferPointer
@@ -58,10 +58,13 @@ public final class SafeTensorsFile: @unchecked Sendable {
         let mapping = UnsafeRawBufferPointer(start: base, count: size)
 
         do {
-            let headerLength = Int(UInt64(littleEndian: mapping.loadUnaligned(as: UInt64.self)))
-            guard headerLength > 0, headerLength <= size - 8 else {
-                throw ModelFileError.corrupt(path: path, reason: "header length \(headerLength) does not fit in a \(size)-byte file")
+            // Compared as UInt64: a length above Int.max would not survive conversion (this module
+            // is built -Ounchecked, where the conversion does not trap but wraps).
+            let declared = UInt64(littleEndian: mapping.loadUnaligned(as: UInt64.self))
+            guard declared > 0, declared <= UInt64(size - 8) else {
+                throw ModelFileError.corrupt(path: path, reason: "header length \(declared) does not fit in a \(size)-byte file")
             }
+            let headerLength = Int(declared)
             let headerBytes = Data(mapping[8 ..< 8 + headerLength])
             guard let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
                 throw ModelFileError.corrupt(path: path, reason: "header is not a JSON object")
@@ -104,13 +107,18 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard let dtype = DType(rawValue: dtypeName) else {
             throw ModelFileError.unsupportedDType(path: path, key: name, dtype: dtypeName)
         }
-        let shape = shapeValues.map(\.intValue)
+        // Int64 values only: NSNumber's intValue would truncate 1e30 or 2^64 to something small.
+        let shape = shapeValues.compactMap { Int(exactly: $0.doubleValue) }
+        guard shape.count == shapeValues.count, let begin = Int(exactly: offsets[0].doubleValue), let end = Int(exactly: offsets[1].doubleValue)
+        else { throw bad("shape or data_offsets hold values that are not integers") }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("negative dimension in shape \(shape)") }
-        let begin = offsets[0].intValue, end = offsets[1].intValue
         guard begin >= 0, begin <= end, end <= dataSize else {
             throw bad("data_offsets [\(begin), \(end)] outside the \(dataSize)-byte data section (file truncated?)")
         }
-        let expected = shape.reduce(1, *) * dtype.byteCount
+        // Overflow-checked: [2^40, 2^40] wrapped to 0 bytes under -Ounchecked and matched an empty range.
+        guard let expected = checkedProduct(shape + [dtype.byteCount]) else {
+            throw bad("\(dtypeName) \(shape) is larger than any file can hold")
+        }
         guard end - begin == expected else {
             throw bad("holds \(end - begin) bytes but \(dtypeName) \(shape) needs \(expected)")
         }
