@@ -32,12 +32,13 @@ struct MultiscaleBlock {
 
     /// `x[gridIn, dimIn]` → `y[gridQ, dimOut]`; `x` and `y` are distinct buffers.
     func forward(x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, state: MASTRunState) {
-        let p = plan, n = p.gridIn.count, nq = p.gridQ.count
-        layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: n, dim: p.dimIn, eps: normEpsilon)
+        let p = plan, n = p.gridIn.count, nq = p.gridQ.count, workers = state.workers
+        layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: n, dim: p.dimIn, eps: normEpsilon,
+                  workers: workers)
 
         var skip = UnsafePointer(x)
         if let projWeight {
-            linear(out: state.skip, inp: state.xNorm, weight: projWeight, bias: projBias, rows: n)
+            linear(out: state.skip, inp: state.xNorm, weight: projWeight, bias: projBias, rows: n, workers: workers)
             skip = UnsafePointer(state.skip)
         }
         if p.poolsQueries {
@@ -49,7 +50,8 @@ struct MultiscaleBlock {
         }
 
         attention.forward(xNorm: state.xNorm, out: y, state: state)
-        layerNorm(out: state.xNorm, inp: y, weight: norm2Weight, bias: norm2Bias, rows: nq, dim: p.dimOut, eps: normEpsilon)
-        mlp.forward(xNorm: state.xNorm, out: y, hidden: state.hidden, rows: nq)
+        layerNorm(out: state.xNorm, inp: y, weight: norm2Weight, bias: norm2Bias, rows: nq, dim: p.dimOut, eps: normEpsilon,
+                  workers: workers)
+        mlp.forward(xNorm: state.xNorm, out: y, hidden: state.hidden, rows: nq, workers: workers)
     }
 }

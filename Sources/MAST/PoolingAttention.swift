@@ -69,8 +69,8 @@ struct PoolingAttention {
 
     /// Attention of `xNorm[gridIn, dimIn]`, added (after `proj`) into `out[gridQ, dimOut]`.
     func forward(xNorm: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, state: MASTRunState) {
-        let p = plan, d = p.dimOut, hd = p.headDim, nq = p.gridQ.count, nk = p.gridKV.count
-        linear(out: state.qkv, inp: xNorm, weight: qkvWeight, bias: qkvBias, rows: p.gridIn.count)
+        let p = plan, d = p.dimOut, hd = p.headDim, nq = p.gridQ.count, nk = p.gridKV.count, workers = state.workers
+        linear(out: state.qkv, inp: xNorm, weight: qkvWeight, bias: qkvBias, rows: p.gridIn.count, workers: workers)
 
         for (which, target) in [state.q, state.k, state.v].enumerated() {
             let grid = which == 0 ? p.gridQ : p.gridKV
@@ -78,7 +78,7 @@ struct PoolingAttention {
                               channels: d, headDim: hd, gridIn: p.gridIn, gridOut: grid,
                               kernel: p.kernel, stride: which == 0 ? p.qStride : p.kvStride, padding: p.padding)
             layerNorm(out: target, inp: target, weight: normWeight[which], bias: normBias[which],
-                      rows: grid.count * p.heads, dim: hd, eps: normEpsilon)
+                      rows: grid.count * p.heads, dim: hd, eps: normEpsilon, workers: workers)
         }
 
         // Residual pooling: every head's output starts from its pooled query.
@@ -90,8 +90,8 @@ struct PoolingAttention {
         }
         // Work items: each head, with its query rows cut into bands of whole frequency rows when
         // there are fewer heads than workers (stage 1 of mast-b has one head and 4096 queries).
-        let bands = min(max(parallelism / p.heads, 1), p.gridQ.f)
-        parallelChunks(p.heads * bands, costPerItem: 2 * nq * nk * hd / bands) { worker, items in
+        let bands = min(max(workers / p.heads, 1), p.gridQ.f)
+        parallelChunks(p.heads * bands, costPerItem: 2 * nq * nk * hd / bands, workers: workers) { worker, items in
             for item in items {
                 let head = item / bands, band = item % bands
                 let rows = (p.gridQ.f * band / bands) ..< (p.gridQ.f * (band + 1) / bands)
@@ -99,7 +99,7 @@ struct PoolingAttention {
                 attendBand(head: head, packed: packed, frequencyRows: rows, scratch: state.attention[worker], state: state)
             }
         }
-        linear(out: out, inp: state.attended, weight: projWeight, bias: projBias, rows: nq, accumulate: true)
+        linear(out: out, inp: state.attended, weight: projWeight, bias: projBias, rows: nq, accumulate: true, workers: workers)
     }
 
     /// One head's attention for the queries in grid rows `frequencyRows`, with

@@ -31,49 +31,32 @@ public final class TaggingPipeline: @unchecked Sendable {
         self.logger = logger
         var settings = try StreamTagger.Settings(config: config)
         // A file read as fast as possible is not live: wait for the model rather than drop windows.
-        if config.input.source.hasPrefix("wav:") && !config.input.realtime { settings.backpressure = .block }
+        if case .wav = config.input.source, !config.input.realtime { settings.backpressure = .block }
         let encoder = RecordEncoder(format: config.output.format)
         tagger = try StreamTagger(model: model, settings: settings) { sink.write(line: encoder.line($0)) }
         source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
-        guard config.input.bufferSeconds > 0 else {
-            throw ConfigError(key: "input.buffer_seconds", reason: "must be positive")
-        }
+        // Within `Limits.bufferSeconds` × a model rate of at most 96 kHz: a few hundred megabytes at most.
         ring = try RingBuffer(capacity: Int(config.input.bufferSeconds * Double(tagger.sampleRate)))
     }
 
-    /// The input named by `input.source`: `alsa:DEVICE`, `wav:PATH` or `stdin`.
+    /// The input named by `input.source`.
     static func source(_ input: TaggerConfig.Input, sampleRate: Int, logger: Logger) throws -> AudioSource {
-        let selection = try input.channelSelection()
-        let spec = input.source
-        if spec.hasPrefix("alsa:") {
-            let device = String(spec.dropFirst("alsa:".count))
-            guard !device.isEmpty else { throw ConfigError(key: "input.source", reason: "alsa: needs a device name, e.g. alsa:default") }
-            guard input.rate > 0 else { throw ConfigError(key: "input.rate", reason: "must be positive") }
+        switch input.source {
+        case .alsa(let device):
             return ALSACapture(configuration: .init(
-                device: device, outputRate: sampleRate, requestedRate: input.rate, channelSelection: selection,
+                device: device, outputRate: sampleRate, requestedRate: input.rate, channelSelection: input.channel,
                 watchdogSeconds: input.watchdogSeconds, initialBackoffSeconds: input.retryInitialSeconds,
                 maxBackoffSeconds: input.retryMaxSeconds), logger: logger)
-        }
-        if spec.hasPrefix("wav:") {
-            let path = String(spec.dropFirst("wav:".count))
-            guard !path.isEmpty else { throw ConfigError(key: "input.source", reason: "wav: needs a path, e.g. wav:/tmp/a.wav") }
+        case .wav(let path):
             // Paced reading hands over 10 ms at a time, as a capture device's period would.
-            return WAVFileSource(path: path, options: .init(channelSelection: selection, outputRate: sampleRate,
+            return WAVFileSource(path: path, options: .init(channelSelection: input.channel, outputRate: sampleRate,
                                                             realTime: input.realtime, chunkFrames: input.realtime ? 160 : 4096),
                                  logger: logger)
-        }
-        if spec == "stdin" {
-            guard let format = SampleFormat(name: input.stdinFormat.uppercased()) else {
-                throw ConfigError(key: "input.stdin_format", reason: "'\(input.stdinFormat)' is not one of s16le, s24le, s32le, f32le")
-            }
-            guard input.stdinRate > 0, input.stdinChannels > 0 else {
-                throw ConfigError(key: "input.stdin_rate", reason: "rate and channels must be positive")
-            }
+        case .stdin:
             let reader = try RawPCMReader(fileDescriptor: STDIN_FILENO, format: AudioFormat(
-                sampleFormat: format, sampleRate: input.stdinRate, channels: input.stdinChannels), name: "stdin", logger: logger)
-            return RawPCMSource(reader: reader, options: .init(channelSelection: selection, outputRate: sampleRate), logger: logger)
+                sampleFormat: input.stdinFormat, sampleRate: input.stdinRate, channels: input.stdinChannels), name: "stdin", logger: logger)
+            return RawPCMSource(reader: reader, options: .init(channelSelection: input.channel, outputRate: sampleRate), logger: logger)
         }
-        throw ConfigError(key: "input.source", reason: "'\(spec)' is not alsa:DEVICE, wav:PATH or stdin")
     }
 
     /// Opens the input and starts the feature thread.

@@ -32,7 +32,7 @@ struct EmbedCommand: ParsableCommand {
         let tagger = try StreamTagger(model: model, settings: settings, observe: { result in
             lock.withLock { windows.append(result) }
         }, emit: { _ in })
-        try feed(file: file, to: tagger, channel: config.input.channelSelection(), logger: Logger(label: "mast-tagger"))
+        try feed(file: file, to: tagger, channel: config.input.channel, logger: Logger(label: "mast-tagger"))
 
         let rate = Double(tagger.sampleRate)
         if let npy {

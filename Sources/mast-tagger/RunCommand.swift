@@ -29,8 +29,8 @@ struct RunCommand: AsyncParsableCommand {
         let options = self.options
         let configuration: DaemonService.ConfigurationSource = {
             var config = try options.configuration()
-            if let input = overrides.0 { config.input.source = input }
-            if let output = overrides.1 { config.output.target = output }
+            if let input = overrides.0 { config.input.source = try InputSource(parsing: input) }
+            if let output = overrides.1 { config.output.target = try OutputTarget(parsing: output) }
             if let topK = overrides.2 { config.tags.topK = topK }
             try config.validate()
             return config
@@ -41,21 +41,20 @@ struct RunCommand: AsyncParsableCommand {
         let sink: RecordSink
         var stdoutSink: StdoutSink?
         let shutdown = ShutdownTrigger()
-        if config.output.target == "stdout" {
+        switch config.output.target {
+        case .stdout:
             let stdout = StdoutSink(overflow: .dropNewest) { closed in
                 logger.error("\(closed); stopping")
                 shutdown.fire()
             }
             stdoutSink = stdout
             sink = stdout
-        } else if config.output.target.hasPrefix("unix:") {
-            let server = UnixSocketServer(listener: try socketListener(config.output), logger: logger)
+        case .unix(let path):
+            let server = UnixSocketServer(listener: try socketListener(path: path, mode: config.output.socketMode), logger: logger)
             // Bound before the group runs: a bad path fails here, and READY=1 can't precede the socket.
             try await server.start()
             services.append(.init(service: server))
             sink = server
-        } else {
-            throw ValidationError("output.target: '\(config.output.target)' is neither stdout nor unix:PATH")
         }
 
         let daemon = DaemonService(configuration: configuration, loadModel: ModelLocator.load, sink: sink,
@@ -70,14 +69,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The socket systemd passed (socket activation), or the configured path and mode.
-    private func socketListener(_ output: TaggerConfig.Output) throws -> UnixSocketServer.Listener {
+    private func socketListener(path: String, mode: String) throws -> UnixSocketServer.Listener {
         if let fd = try SystemdSocketActivation.listeningSocket() { return .fileDescriptor(fd) }
-        guard let mode = mode_t(output.socketMode, radix: 8), mode <= 0o777 else {
-            throw ValidationError("output.socket_mode: '\(output.socketMode)' is not an octal mode like 0660")
-        }
-        let path = String(output.target.dropFirst("unix:".count))
-        guard !path.isEmpty else { throw ValidationError("output.target: unix: needs a path, e.g. unix:/run/mast-tagger/tagger.sock") }
-        return .path(path, mode: mode)
+        // The configuration's validation checked that the mode parses.
+        return .path(path, mode: mode_t(mode, radix: 8)!)
     }
 }
 

@@ -57,7 +57,7 @@ struct TagCommand: ParsableCommand {
                 output.write(line: encoder.line(.event(event)))
             }
         }
-        try feed(file: file, to: tagger, channel: config.input.channelSelection(), logger: logger)
+        try feed(file: file, to: tagger, channel: config.input.channel, logger: logger)
         if let topK { output.write(line: encoder.line(.summary(.init(file: file, labels: tagger.topClasses(topK))))) }
     }
 }
