@@ -23,6 +23,8 @@ public final class WAVReader {
 
     private let fd: Int32
     private let logger: Logger
+    /// Ends a wait for a FIFO's writer (nil for a regular file, which never waits).
+    private let stop: StopSignal?
     /// Data bytes left according to the header (Int.max when open-ended).
     private var dataBytesLeft: Int
     /// A partial frame at the end of a truncated file is discarded, never returned.
@@ -32,15 +34,24 @@ public final class WAVReader {
     private static let formatFloat: UInt16 = 3
     private static let formatExtensible: UInt16 = 0xFFFE
 
-    public init(path: String, logger: Logger) throws {
+    public convenience init(path: String, logger: Logger) throws {
+        try self.init(path: path, logger: logger, stop: nil)
+    }
+
+    /// Opens without blocking: a FIFO is opened at once whether or not a writer has come, and
+    /// every wait for its data (the header's included) ends when `stop` fires.
+    init(path: String, logger: Logger, stop: StopSignal?) throws {
         self.path = path
         self.logger = logger
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+        self.stop = stop
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw AudioInputError(.io, source: path, "cannot open: \(String(cString: strerror(errno)))")
         }
         do {
-            (format, dataBytesLeft) = try Self.parseHeader(fd: fd, path: path)
+            // A FIFO opened before its writer reads as empty (0 bytes) until one comes.
+            try waitUntilReadable(fd, name: path, stop: stop)
+            (format, dataBytesLeft) = try Self.parseHeader(fd: fd, path: path, stop: stop)
         } catch {
             close(fd)
             throw error
@@ -57,7 +68,7 @@ public final class WAVReader {
         guard !ended, maxFrames > 0 else { return 0 }
         let frameBytes = format.bytesPerFrame
         let wanted = min(maxFrames * frameBytes, dataBytesLeft / frameBytes * frameBytes)
-        let got = try readFully(fd, into: buffer, count: wanted, name: path)
+        let got = try readFully(fd, into: buffer, count: wanted, name: path, stop: stop)
         if dataBytesLeft != Int.max { dataBytesLeft -= got }
         let frames = got / frameBytes
         framesRead += frames
@@ -96,9 +107,9 @@ public final class WAVReader {
 
     /// Reads the RIFF header and chunks up to the start of the data chunk's payload.
     /// Returns the format and the data byte count (Int.max for "until end of file").
-    private static func parseHeader(fd: Int32, path: String) throws -> (AudioFormat, Int) {
+    private static func parseHeader(fd: Int32, path: String, stop: StopSignal?) throws -> (AudioFormat, Int) {
         var riff = [UInt8](repeating: 0, count: 12)
-        let got = try riff.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: 12, name: path) }
+        let got = try riff.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: 12, name: path, stop: stop) }
         if got == 0 { throw AudioInputError(.emptyFile, source: path, "empty file (0 bytes); expected a RIFF/WAVE file") }
         let magic = Array("RIFF".utf8)
         if got < 12 {
@@ -117,7 +128,7 @@ public final class WAVReader {
         var format: AudioFormat?
         var header = [UInt8](repeating: 0, count: 8)
         while true {
-            let n = try header.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: 8, name: path) }
+            let n = try header.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: 8, name: path, stop: stop) }
             if n == 0 {
                 guard format != nil else {
                     throw AudioInputError(.truncatedHeader, source: path, "truncated header: the file ends before a fmt chunk")
@@ -131,14 +142,14 @@ public final class WAVReader {
             let size = Int(le32(header, 4))
             switch id {
             case "fmt ":
-                format = try parseFormat(fd: fd, size: size, path: path)
+                format = try parseFormat(fd: fd, size: size, path: path, stop: stop)
             case "data":
                 guard let format else {
                     throw AudioInputError(.invalidHeader, source: path, "data chunk before the fmt chunk")
                 }
                 return (format, size == 0xFFFF_FFFF ? Int.max : size)
             default:
-                try skip(fd: fd, bytes: size + size % 2, path: path, chunk: id)
+                try skip(fd: fd, bytes: size + size % 2, path: path, chunk: id, stop: stop)
             }
         }
     }
@@ -147,7 +158,7 @@ public final class WAVReader {
     /// before the chunk is allocated (a 36-byte file claiming 0xFFFFFFF0 bytes took 4.2 GB).
     static let maximumFormatChunk = 1024
 
-    private static func parseFormat(fd: Int32, size: Int, path: String) throws -> AudioFormat {
+    private static func parseFormat(fd: Int32, size: Int, path: String, stop: StopSignal?) throws -> AudioFormat {
         guard size >= 16 else {
             throw AudioInputError(.invalidHeader, source: path, "fmt chunk is \(size) bytes; it needs at least 16")
         }
@@ -156,7 +167,7 @@ public final class WAVReader {
         }
         let padded = size + size % 2
         var body = [UInt8](repeating: 0, count: padded)
-        let n = try body.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: padded, name: path) }
+        let n = try body.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: padded, name: path, stop: stop) }
         guard n >= size else {
             throw AudioInputError(.truncatedHeader, source: path, "truncated header: the file ends inside the fmt chunk (\(n) of \(size) bytes)")
         }
@@ -201,12 +212,12 @@ public final class WAVReader {
         return format
     }
 
-    private static func skip(fd: Int32, bytes: Int, path: String, chunk: String) throws {
+    private static func skip(fd: Int32, bytes: Int, path: String, chunk: String, stop: StopSignal?) throws {
         var scratch = [UInt8](repeating: 0, count: min(bytes, 65536))
         var left = bytes
         while left > 0 {
             let want = min(left, scratch.count)
-            let n = try scratch.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: want, name: path) }
+            let n = try scratch.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: want, name: path, stop: stop) }
             guard n == want else {
                 throw AudioInputError(.missingDataChunk, source: path,
                                       "no data chunk: the file ends inside a '\(chunk)' chunk")

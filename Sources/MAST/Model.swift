@@ -39,6 +39,8 @@ public final class Model: @unchecked Sendable {
     public let source: String
     /// Threads, precision and int8 kernel this model computes with.
     public let options: EngineOptions
+    /// The file the weights were read from, as it was then; nil for random weights.
+    public let fileStamp: FileStamp?
     private let network: Network
 
     /// Loads and validates a model file; every failure names the file and the key or field.
@@ -82,6 +84,7 @@ public final class Model: @unchecked Sendable {
         self.classes = classes
         self.fbank = fbank
         self.source = path
+        self.fileStamp = file.stamp
         self.options = options
         self.network = try Self.network(config, WeightLoader(file: file, options: options), workers: options.threads)
     }
@@ -95,6 +98,7 @@ public final class Model: @unchecked Sendable {
         self.normalization = FeatureNormalization(mean: -4.2677393, std: 4.5689974)
         self.fbank = FbankOptions(numMelBins: config.melBins)
         self.source = "random(\(seed))"
+        self.fileStamp = nil
         self.options = options
         self.network = try Self.network(config, WeightLoader(randomSeed: seed, options: options), workers: options.threads)
     }

@@ -57,7 +57,8 @@ struct RunCommand: AsyncParsableCommand {
             sink = server
         }
 
-        let daemon = DaemonService(configuration: configuration, loadModel: ModelLocator.load, sink: sink,
+        let daemon = DaemonService(configuration: configuration, loadModel: ModelLocator.load,
+                                   locate: { [options] in options.locate($0) }, sink: sink,
                                    notifier: SystemdNotifier(), logger: logger)
         services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],

@@ -68,7 +68,7 @@ func feed(file: String, to tagger: StreamTagger, channel: ChannelSelection, logg
                                logger: logger)
     let ring = try RingBuffer(capacity: tagger.sampleRate * 4)
     try source.start(into: ring)
-    drain(ring, into: tagger)
+    drain(ring, into: { tagger })
     source.stop()
     tagger.finish()
     if let error = source.lastError { throw error }

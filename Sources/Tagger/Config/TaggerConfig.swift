@@ -51,6 +51,9 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         public var stdinFormat = SampleFormat.s16LE
         public var stdinRate = 16000
         public var stdinChannels = 1
+        /// Raw PCM on stdin is live (a capture piped in): windows the model cannot keep up with
+        /// are dropped and counted. Otherwise (a recording) the input waits for the model.
+        public var stdinLive = false
         /// Reopen a capture device that has delivered nothing for this many seconds.
         public var watchdogSeconds = 5.0
         /// Back-off between attempts to open a missing device: first delay, doubling up to the maximum.
@@ -60,9 +63,20 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey {
             case source, channel, rate, realtime
             case bufferSeconds = "buffer_seconds"
-            case stdinFormat = "stdin_format", stdinRate = "stdin_rate", stdinChannels = "stdin_channels"
+            case stdinFormat = "stdin_format", stdinRate = "stdin_rate", stdinChannels = "stdin_channels", stdinLive = "stdin_live"
             case watchdogSeconds = "watchdog_seconds"
             case retryInitialSeconds = "retry_initial_seconds", retryMaxSeconds = "retry_max_seconds"
+        }
+
+        /// Whether this input is live audio, which must not be held up: windows the model cannot
+        /// keep up with are dropped (and counted). A file, or a pipe that is not live, waits for
+        /// the model instead, so nothing is lost.
+        public var isLive: Bool {
+            switch source {
+            case .alsa: true
+            case .wav: realtime
+            case .stdin: stdinLive
+            }
         }
     }
 
