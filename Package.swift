@@ -42,6 +42,8 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"] + engineCPUFlags)]),
         // The int8 matrix product (AVX-VNNI intrinsics, chosen at run time): the one kernel Swift can't express.
         .target(name: "CQuantizedKernels"),
+        // Puts /dev/null on standard descriptors closed at start, before anything can reuse their numbers.
+        .target(name: "CStandardDescriptors"),
         // Kaldi-compatible log-mel filterbank on FFTW, computed incrementally.
         .target(name: "Features", dependencies: ["CFFTW"],
                 swiftSettings: [.unsafeFlags(engineCPUFlags)]),
@@ -64,7 +66,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "mast-tagger", dependencies: [
-            "Tagger", "MAST", "Features", "AudioInput",
+            "Tagger", "MAST", "Features", "AudioInput", "CStandardDescriptors",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -77,11 +77,14 @@ public final class DaemonService: Service, @unchecked Sendable {
             self.shutDown()
         }
         shutDown()  // idempotent: closes open events at the end of input too
-        logger.info("stopped", metadata: ["status": "\(current.status)"])
+        logger.info("stopped", metadata: ["status": "\(status)"])
         if let error = current.inputError { logger.error("input ended early: \(error)") }
     }
 
     private var current: TaggingPipeline { lock.withLock { pipeline! } }
+
+    /// The pipeline's counters and the sink's losses: STATUS= and the end-of-run summary.
+    private var status: String { "\(current.status), \(sink.losses)" }
 
     /// Marks the service as shutting down (no reload starts anything after this), then stops
     /// the running pipeline once any reload in progress has finished.
@@ -94,7 +97,7 @@ public final class DaemonService: Service, @unchecked Sendable {
         for await _ in hangups {
             try? notifier.reloading()
             reload()
-            try? notifier.ready(status: current.status)
+            try? notifier.ready(status: status)
         }
     }
 
@@ -170,7 +173,7 @@ public final class DaemonService: Service, @unchecked Sendable {
             if notifier.watchdogInterval != nil, pipeline.isAlive(within: 2 * Double(interval.components.seconds) + 1) {
                 try? notifier.watchdog()
             }
-            try? notifier.status(pipeline.status)
+            try? notifier.status(status)
         }
     }
 

@@ -22,6 +22,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         bootstrapLogging(level: .warning)
+        try StandardDescriptors.requireOpen(input: false, output: npy == nil)
         let config = try options.configuration()
         let model = try ModelLocator.load(config)
         var settings = try StreamTagger.Settings(config: config)
@@ -38,7 +39,7 @@ struct EmbedCommand: ParsableCommand {
         if let npy {
             try NumpyArray.write(rows: windows.map { $0.embedding! }, to: npy)
         } else {
-            let output = StdoutSink(overflow: .wait) { _ in }
+            let output = StdoutSink(overflow: .wait)
             for window in windows {
                 let object: [String: Any] = ["file": file, "start": Double(window.startSample) / rate,
                                              "end": Double(window.endSample) / rate, "embedding": window.embedding!]
@@ -46,6 +47,7 @@ struct EmbedCommand: ParsableCommand {
                 output.write(line: String(decoding: data, as: UTF8.self))
             }
             output.finish()
+            try output.failIfUnwritten()
         }
     }
 }

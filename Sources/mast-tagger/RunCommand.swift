@@ -36,6 +36,7 @@ struct RunCommand: AsyncParsableCommand {
             return config
         }
         let config = try configuration()
+        try StandardDescriptors.requireOpen(input: config.input.source == .stdin, output: config.output.target == .stdout)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let sink: RecordSink
@@ -43,8 +44,14 @@ struct RunCommand: AsyncParsableCommand {
         let shutdown = ShutdownTrigger()
         switch config.output.target {
         case .stdout:
-            let stdout = StdoutSink(overflow: .dropNewest) { closed in
-                logger.error("\(closed); stopping")
+            // A live input must not wait for a slow reader (lines are dropped, counted and
+            // logged); any other input waits, so that no record is lost.
+            let stdout = StdoutSink(overflow: config.input.isLive ? .dropNewest : .wait, logger: logger) { closed in
+                if closed.isBrokenPipe {
+                    logger.notice("\(closed); stopping")  // `run | head`: the reader has all it wanted
+                } else {
+                    logger.error("\(closed); stopping")
+                }
                 shutdown.fire()
             }
             stdoutSink = stdout
@@ -64,9 +71,11 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         shutdown.group = group
-        // A reader that stopped reading must not hold up the exit.
-        defer { stdoutSink?.finish(timeout: .seconds(1)) }
         try await group.run()
+        // A reader that stopped reading must not hold up the exit.
+        stdoutSink?.finish(timeout: .seconds(1))
+        // Records that could not be written are a failure; EPIPE (the reader left) is not.
+        if let error = stdoutSink?.writeError, !error.isBrokenPipe { throw ExitCode(1) }
     }
 
     /// The socket systemd passed (socket activation), or the configured path and mode.

@@ -26,15 +26,15 @@ struct TagCommand: ParsableCommand {
 
     func run() throws {
         bootstrapLogging(level: .warning)
+        try StandardDescriptors.requireOpen(input: false, output: true)
         let config = try options.configuration()
         let model = try ModelLocator.load(config)
         let encoder = RecordEncoder(format: config.output.format)
         let logger = Logger(label: "mast-tagger")
         // Files wait for a slow reader rather than lose records.
-        let output = StdoutSink(overflow: .wait) { _ in }
-        defer { output.finish() }
+        let output = StdoutSink(overflow: .wait)
         var failures = 0
-        for file in files {
+        for file in files where !output.isClosed {
             do {
                 try tag(file, model: model, config: config, encoder: encoder, output: output, logger: logger)
             } catch {
@@ -42,6 +42,8 @@ struct TagCommand: ParsableCommand {
                 failures += 1
             }
         }
+        output.finish()
+        try output.failIfUnwritten()
         if failures > 0 { throw ExitCode(1) }
     }
 
@@ -72,4 +74,14 @@ func feed(file: String, to tagger: StreamTagger, channel: ChannelSelection, logg
     source.stop()
     tagger.finish()
     if let error = source.lastError { throw error }
+}
+
+extension StdoutSink {
+    /// After `finish()`: fails (exit 1, with the reason on stderr) when records could not be
+    /// written; EPIPE is a reader that has all it wanted (`tag … | head`) and ends the run quietly.
+    func failIfUnwritten() throws {
+        guard let error = writeError, !error.isBrokenPipe else { return }
+        FileHandle.standardError.write(Data("mast-tagger: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
 }

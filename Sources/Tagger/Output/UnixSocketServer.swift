@@ -77,6 +77,9 @@ public final class UnixSocketServer: RecordSink, Service {
 
     public var counters: Counters { counterBox.withLockedValue { $0 } }
 
+    /// Clients dropped for not reading (each missed every line after).
+    public var losses: String { "\(counters.droppedSlow) slow socket clients dropped" }
+
     /// Binds or adopts the listening socket; returns once clients can connect. Does nothing when
     /// already started (or starting).
     public func start() async throws {
