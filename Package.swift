@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The engine's own kernels (attention, pooling, LayerNorm, GELU, the fbank's mel products) are
-// written on SIMD8<Float>; without a target CPU Swift emits baseline x86-64 (SSE2, no FMA) for
-// them. Haswell (AVX2 + FMA, every x86-64 CPU since 2013 but some Atoms) runs them 8 wide with
+// The engine's own kernels (matrix products, attention, pooling, LayerNorm, GELU) are written on
+// SIMD8<Float>, and the fbank's loops are left to the compiler to vectorise; without a target CPU
+// Swift emits baseline x86-64 (SSE2, no FMA) for both. Haswell (AVX2 + FMA, every x86-64 CPU since 2013 but some Atoms) runs them 8 wide with
 // fused multiply-adds. `MAST_TARGET_CPU=x86-64 swift build` builds for older x86 processors;
 // other architectures keep the compiler's default.
 #if arch(x86_64)
