@@ -67,6 +67,8 @@ test-install: build
 	         $(SYSTEMDDIR)/mast-tagger.service $(SYSTEMDDIR)/mast-tagger.socket; do \
 		test -s $$dest$$f || { echo "make install did not install $$f"; exit 1; }; done && \
 	grep -q "ExecStart=$(PREFIX)/bin/mast-tagger run --config $(SYSCONFDIR)/mast-tagger/config.yaml" $$dest$(SYSTEMDDIR)/mast-tagger.service && \
+	{ grep -q "^RuntimeDirectoryPreserve=yes" $$dest$(SYSTEMDDIR)/mast-tagger.service || \
+	  { echo "mast-tagger.service would remove the socket unit's directory when it stops"; exit 1; }; } && \
 	$$dest$(PREFIX)/bin/mast-tagger info --model $$dest$(PREFIX)/share/mast-tagger/mast-tagger.safetensors >/dev/null && \
 	rm -rf $$dest && echo "test-install: install layout passed"
 	@root=$$(mktemp -d) && $(MAKE) --no-print-directory install PREFIX=$$root/usr SYSCONFDIR=$$root/etc SYSTEMDDIR=$$root/units >/dev/null && \
