@@ -37,6 +37,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let config = try configuration()
         try StandardDescriptors.requireOpen(input: config.input.source == .stdin, output: config.output.target == .stdout)
+        warnIfWorldWritable([options.config, try? ModelLocator.resolve(config.model)].compactMap { $0 }, logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let sink: RecordSink

@@ -89,4 +89,15 @@ final class NoSilentLossTests: XCTestCase {
         XCTAssertEqual(tag.exitStatus(within: 10), 1, tag.stderr)
         XCTAssertTrue(tag.stderr.contains("sample rate of 4294967295 Hz"), tag.stderr)
     }
+
+    func testRootIsWarnedAboutAWorldWritableConfiguration() throws {
+        try XCTSkipIf(geteuid() != 0, "only root is warned")
+        let config = directory.appendingPathComponent("open.yaml")
+        try "threads: 1\n".write(to: config, atomically: true, encoding: .utf8)
+        XCTAssertEqual(chmod(config.path, 0o666), 0)
+        let daemon = try Daemon(["run", "--config", config.path, "--model", Daemon.testModel, "--input", "stdin"])
+        try daemon.stdin.close()
+        XCTAssertEqual(daemon.exitStatus(within: 10), 0, daemon.stderr)
+        XCTAssertTrue(daemon.stderr.contains("running as root with \(config.path) writable by every user"), daemon.stderr)
+    }
 }
