@@ -69,7 +69,7 @@ public final class TaggingPipeline: @unchecked Sendable {
     private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink) throws -> StreamTagger {
         var settings = try StreamTagger.Settings(config: config)
         // An input that is not live waits for the model rather than drop windows.
-        if !config.input.isLive { settings.backpressure = .block }
+        if !config.input.isLive { settings.backpressure = .wait }
         let encoder = RecordEncoder(format: config.output.format)
         return try StreamTagger(model: model, settings: settings) { sink.write(line: encoder.line($0)) }
     }

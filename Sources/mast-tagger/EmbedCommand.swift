@@ -26,7 +26,7 @@ struct EmbedCommand: ParsableCommand {
         let config = try options.configuration()
         let model = try ModelLocator.load(config)
         var settings = try StreamTagger.Settings(config: config)
-        settings.backpressure = .block
+        settings.backpressure = .wait
         settings.keepEmbeddings = true
         let lock = NSLock()
         var windows: [WindowResult] = []
@@ -39,7 +39,7 @@ struct EmbedCommand: ParsableCommand {
         if let npy {
             try NumpyArray.write(rows: windows.map { $0.embedding! }, to: npy)
         } else {
-            let output = StdoutSink(overflow: .wait)
+            let output = StdoutSink(backpressure: .wait)
             for window in windows {
                 let object: [String: Any] = ["file": file, "start": Double(window.startSample) / rate,
                                              "end": Double(window.endSample) / rate, "embedding": window.embedding!]

@@ -47,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
         case .stdout:
             // A live input must not wait for a slow reader (lines are dropped, counted and
             // logged); any other input waits, so that no record is lost.
-            let stdout = StdoutSink(overflow: config.input.isLive ? .dropNewest : .wait, logger: logger) { closed in
+            let stdout = StdoutSink(backpressure: config.input.isLive ? .drop : .wait, logger: logger) { closed in
                 if closed.isBrokenPipe {
                     logger.notice("\(closed); stopping")  // `run | head`: the reader has all it wanted
                 } else {

@@ -32,7 +32,7 @@ struct TagCommand: ParsableCommand {
         let encoder = RecordEncoder(format: config.output.format)
         let logger = Logger(label: "mast-tagger")
         // Files wait for a slow reader rather than lose records.
-        let output = StdoutSink(overflow: .wait)
+        let output = StdoutSink(backpressure: .wait)
         var failures = 0
         for file in files where !output.isClosed {
             do {
@@ -50,7 +50,7 @@ struct TagCommand: ParsableCommand {
     private func tag(_ file: String, model: Model, config: TaggerConfig, encoder: RecordEncoder, output: StdoutSink,
                      logger: Logger) throws {
         var settings = try StreamTagger.Settings(config: config)
-        settings.backpressure = .block
+        settings.backpressure = .wait
         settings.tagsTopK = 0
         let tagger = try StreamTagger(model: model, settings: settings) { record in
             guard topK == nil else { return }

@@ -11,7 +11,7 @@ final class PrecisionTests: XCTestCase {
         let lock = NSLock()
         var windows: [[Float]] = []
         var settings = StreamTagger.Settings(hopFrames: 50)
-        settings.backpressure = .block
+        settings.backpressure = .wait
         let tagger = try StreamTagger(model: model, settings: settings,
                                       observe: { result in lock.withLock { windows.append(result.probabilities) } },
                                       emit: { _ in })

@@ -66,7 +66,7 @@ final class StdoutSinkTests: XCTestCase {
         let block = [UInt8](repeating: 0x2E, count: 4096)
         while write(writeEnd, block, block.count) > 0 {}
         _ = fcntl(writeEnd, F_SETFL, flags)
-        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 4096, overflow: .dropNewest, onClosed: { _ in })
+        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 4096, backpressure: .drop, onClosed: { _ in })
         let line = String(repeating: "x", count: 100)
         let clock = ContinuousClock()
         var slowest = Duration.zero
@@ -89,7 +89,7 @@ final class StdoutSinkTests: XCTestCase {
             received.withLockedValue { $0 = readAll(readEnd) }
             done.fulfill()
         }.start()
-        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 256, overflow: .wait, onClosed: { _ in XCTFail("closed") })
+        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 256, backpressure: .wait, onClosed: { _ in XCTFail("closed") })
         let lines = (0 ..< 20_000).map { "line \($0)" }
         for line in lines { sink.write(line: line) }
         sink.finish()
@@ -124,7 +124,7 @@ final class StdoutSinkTests: XCTestCase {
         let full = open("/dev/full", O_WRONLY)
         try XCTSkipIf(full < 0, "no /dev/full here")
         defer { close(full) }
-        let sink = StdoutSink(fileDescriptor: full, overflow: .wait)
+        let sink = StdoutSink(fileDescriptor: full, backpressure: .wait)
         sink.write(line: "lost")
         sink.finish()
         XCTAssertEqual(sink.writeError?.errno, ENOSPC)

@@ -1,3 +1,4 @@
+import AudioInput
 import Foundation
 import Logging
 
@@ -12,14 +13,6 @@ import Logging
 ///
 /// Call `finish()` before exiting: it returns once every queued line is written.
 public final class StdoutSink: RecordSink, @unchecked Sendable {
-    /// What `write(line:)` does when `capacity` bytes are already waiting.
-    public enum Overflow: Sendable {
-        /// Drop the line and count it (`droppedLines`): live input, where the pipeline must keep pace.
-        case dropNewest
-        /// Wait for room, so the reader paces the pipeline: file input, where losing records would
-        /// be wrong and nothing is lost by waiting. This is the one case in which `write` blocks.
-        case wait
-    }
 
     /// Standard output can no longer be written (EPIPE: the reader went away).
     public struct Closed: Error, CustomStringConvertible {
@@ -35,7 +28,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
 
     private let fileDescriptor: Int32
     private let capacity: Int
-    private let overflow: Overflow
+    private let backpressure: Backpressure
     private let logger: Logger?
     private let onClosed: @Sendable (Closed) -> Void
     private let condition = NSCondition()
@@ -53,16 +46,19 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
 
     /// - Parameters:
     ///   - fileDescriptor: where lines go (standard output; tests pass a pipe).
-    ///   - capacity: bytes that may wait for the writer thread before `overflow` applies.
+    ///   - capacity: bytes that may wait for the writer thread before `backpressure` applies:
+    ///     `.drop` drops the new line and counts it (live input, where the pipeline must keep
+    ///     pace); `.wait` lets the reader pace the pipeline (files, where nothing is lost by
+    ///     waiting), the one case in which `write` blocks.
     ///   - logger: where drops are reported, at most once per `dropReportInterval`.
     ///   - onClosed: called once, on the writer thread, when a write fails.
-    public init(fileDescriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, overflow: Overflow = .dropNewest,
+    public init(fileDescriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, backpressure: Backpressure = .drop,
                 logger: Logger? = nil, onClosed: @escaping @Sendable (Closed) -> Void = { _ in }) {
         precondition(capacity > 0, "capacity must be positive")
         _ = signal(SIGPIPE, SIG_IGN)
         self.fileDescriptor = fileDescriptor
         self.capacity = capacity
-        self.overflow = overflow
+        self.backpressure = backpressure
         self.logger = logger
         self.onClosed = onClosed
         let thread = Thread { [self] in drain() }
@@ -70,7 +66,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
         thread.start()
     }
 
-    /// Lines dropped because `capacity` bytes were already waiting (`.dropNewest` only).
+    /// Lines dropped because `capacity` bytes were already waiting (`.drop` only).
     public var droppedLines: Int { condition.withLock { dropped } }
     /// True once a write has failed; later lines are discarded.
     public var isClosed: Bool { condition.withLock { closed } }
@@ -84,7 +80,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
         let report: (new: Int, total: Int)? = condition.withLock {
             // A line larger than the whole capacity still goes out once the queue is empty.
             while !closed, !pending.isEmpty, pending.count + size > capacity {
-                guard overflow == .wait else { return drop() }
+                guard backpressure == .wait else { return drop() }
                 condition.wait()
             }
             guard !closed, !finishing else { return nil }
