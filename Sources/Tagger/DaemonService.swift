@@ -164,12 +164,21 @@ public final class DaemonService: Service, @unchecked Sendable {
         }
     }
 
-    /// WATCHDOG=1 while the feature thread is making progress; STATUS= with the counters.
+    /// WATCHDOG=1 while the feature thread is making progress; STATUS= with the counters; a
+    /// warning when windows or samples were dropped since the last look (so at most one per
+    /// interval, however many drops).
     private func reportHealth() async {
         let interval = notifier.watchdogInterval ?? .seconds(10)
+        var reported: (pipeline: ObjectIdentifier?, windows: Int, samples: Int) = (nil, 0, 0)
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let pipeline = current
+            let drops = pipeline.drops
+            if reported.pipeline != ObjectIdentifier(pipeline) { reported = (ObjectIdentifier(pipeline), 0, 0) }
+            if drops.windows > reported.windows || drops.samples > reported.samples {
+                logger.warning("dropped \(drops.windows - reported.windows) windows (the model fell behind) and \(drops.samples - reported.samples) samples (the feature stage fell behind) in the last \(interval)")
+                reported = (ObjectIdentifier(pipeline), drops.windows, drops.samples)
+            }
             if notifier.watchdogInterval != nil, pipeline.isAlive(within: 2 * Double(interval.components.seconds) + 1) {
                 try? notifier.watchdog()
             }

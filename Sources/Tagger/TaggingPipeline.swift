@@ -200,6 +200,13 @@ public final class TaggingPipeline: @unchecked Sendable {
         }
     }
 
+    /// Windows dropped (the model fell behind) and samples dropped (the feature stage fell
+    /// behind) so far, over every stage this input has fed.
+    public var drops: (windows: Int, samples: Int) {
+        let (tagger, retired) = state.withLock { (stage.tagger, retiredWindows) }
+        return (retired.dropped + tagger.droppedWindows, Int(ring.overrunSamples))
+    }
+
     /// Counters for logs and systemd's STATUS=, over every stage this input has fed.
     public var status: String {
         let (tagger, retired) = state.withLock { (stage.tagger, retiredWindows) }

@@ -66,7 +66,7 @@ final class NoSilentLossTests: XCTestCase {
     func testARecordingOnStdinLosesNoWindow() throws {
         let daemon = try Daemon(["run", "--model", Daemon.testModel, "--input", "stdin", "--hop", "0.05"])
         let samples = (0 ..< 16000 * 6).map { i in Int16(0.3 * 32767 * sin(2 * .pi * 1000 * Double(i) / 16000)) }
-        daemon.stdin.write(samples.withUnsafeBytes { Data($0) })
+        try daemon.stdin.write(contentsOf: samples.withUnsafeBytes { Data($0) })
         try daemon.stdin.close()
         XCTAssertEqual(daemon.exitStatus(within: 60), 0, daemon.stderr)
         XCTAssertTrue(daemon.stderr.contains(" 0 dropped windows"), daemon.stderr)
@@ -99,5 +99,24 @@ final class NoSilentLossTests: XCTestCase {
         try daemon.stdin.close()
         XCTAssertEqual(daemon.exitStatus(within: 10), 0, daemon.stderr)
         XCTAssertTrue(daemon.stderr.contains("running as root with \(config.path) writable by every user"), daemon.stderr)
+    }
+
+    /// Live input drops what the model cannot keep up with, and says so: a warning at most once
+    /// per health interval, and the counts in the summary.
+    func testLiveDropsAreLoggedAndSummarised() throws {
+        let notify = try NotifySocket(in: directory)
+        defer { notify.close() }
+        let config = directory.appendingPathComponent("live.yaml")
+        try "input: {stdin_live: true}\nwindows: {hop: 0.01, queue: 1}\n".write(to: config, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(["run", "--config", config.path, "--model", Daemon.testModel, "--input", "stdin"],
+                                environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"])
+        XCTAssertTrue(notify.receive().contains("READY=1"))
+        let samples = [Int16](repeating: 0, count: 16000 * 20)
+        try daemon.stdin.write(contentsOf: samples.withUnsafeBytes { Data($0) })
+        XCTAssertTrue(daemon.wait(for: 20) { daemon.stderr.contains("warning mast-tagger: dropped ") }, daemon.stderr)
+        try daemon.stdin.close()
+        XCTAssertEqual(daemon.exitStatus(within: 30), 0, daemon.stderr)
+        let summary = try XCTUnwrap(daemon.stderr.split(separator: "\n").last { $0.contains("stopped status=") })
+        XCTAssertFalse(summary.contains(" 0 dropped windows"), String(summary))
     }
 }
