@@ -72,8 +72,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "MASTTests", dependencies: ["MAST", "Features"],
+        .testTarget(name: "MASTTests", dependencies: ["MAST", "Features", "CQuantizedKernels", "CAllocationCounter"],
                     resources: [.copy("Fixtures")]),
+        // Counts one thread's heap allocations (malloc and friends, interposed in the test process).
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(name: "TaggerTests", dependencies: [
             "Tagger",
             .product(name: "NIOCore", package: "swift-nio"),

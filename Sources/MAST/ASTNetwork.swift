@@ -13,7 +13,7 @@ final class ASTNetwork: Network {
     private let loader: WeightLoader
     private let state: ASTRunState
 
-    init(config: ArchitectureConfig, loader: WeightLoader, workers: Int) throws {
+    init(config: ArchitectureConfig, loader: WeightLoader, options: EngineOptions) throws {
         self.config = config
         self.loader = loader
         let dim = config.dim!, tokens = config.patchGrid.count + 2
@@ -33,7 +33,7 @@ final class ASTNetwork: Network {
         headWeight = try loader.takeLinear("head.weight", outDim: config.numClasses, inDim: dim)
         headBias = try loader.take("head.bias", [config.numClasses])
         try loader.finish()
-        state = ASTRunState(config: config, workers: workers)
+        state = ASTRunState(config: config, options: options)
     }
 
     var embedding: UnsafeBufferPointer<Float> { UnsafeBufferPointer(state.embedding) }
@@ -99,7 +99,7 @@ struct ViTBlock {
         layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: tokens, dim: dim, eps: normEpsilon,
                   workers: workers)
         linear(out: state.qkv, inp: state.xNorm, weight: qkvWeight, bias: qkvBias, rows: tokens, workers: workers)
-        parallelChunks(heads, costPerItem: 2 * tokens * tokens * hd, workers: workers) { worker, range in
+        parallelChunks(heads, costPerItem: 2 * tokens * tokens * hd, workers: workers.count) { worker, range in
             for h in range {
                 let q = state.qkv + h * hd
                 let head = PackedHead(k: q + dim, v: q + 2 * dim, stride: 3 * dim, keys: tokens, headDim: hd,
@@ -128,17 +128,19 @@ final class ASTRunState {
     let columns: UnsafeMutablePointer<Float>  // patch im2col: (patches, kF·kT)
     let embedding: UnsafeMutableBufferPointer<Float> // (dim)
     /// The model's `EngineOptions.threads`, which `scores` and `packedHeads` are sized for.
-    let workers: Int
+    let workers: Workers
     private let arena: ScratchArena
 
-    init(config: ArchitectureConfig, workers: Int) {
+    init(config: ArchitectureConfig, options: EngineOptions) {
         let dim = config.dim!, patches = config.patchGrid.count, tokens = patches + 2
         let arena = ScratchArena(), make = arena.make
         self.arena = arena
-        self.workers = workers
+        let int8 = options.precision == .int8
+        workers = Workers(count: options.threads, int8Rows: int8 ? tokens : 0,
+                          int8Depth: max(config.mlpRatio * dim, config.patchKernel[0] * config.patchKernel[1]), arena: arena)
         x = make(tokens * dim); xNorm = make(tokens * dim); qkv = make(tokens * 3 * dim)
-        attended = make(tokens * dim); scores = (0 ..< workers).map { _ in make(tokens * tokens) }
-        packedHeads = (0 ..< workers).map { _ in make(PackedHead.capacity(keys: tokens, headDim: dim / config.heads!)) }
+        attended = make(tokens * dim); scores = (0 ..< options.threads).map { _ in make(tokens * tokens) }
+        packedHeads = (0 ..< options.threads).map { _ in make(PackedHead.capacity(keys: tokens, headDim: dim / config.heads!)) }
         hidden = make(tokens * config.mlpRatio * dim)
         columns = make(patches * config.patchKernel[0] * config.patchKernel[1])
         embedding = UnsafeMutableBufferPointer(start: make(dim), count: dim)

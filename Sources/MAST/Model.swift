@@ -86,7 +86,7 @@ public final class Model: @unchecked Sendable {
         self.source = path
         self.fileStamp = file.stamp
         self.options = options
-        self.network = try Self.network(config, WeightLoader(file: file, options: options), workers: options.threads)
+        self.network = try Self.network(config, WeightLoader(file: file, options: options), options: options)
     }
 
     /// A model with deterministic random weights, for `bench` and `info` without a trained file.
@@ -100,13 +100,13 @@ public final class Model: @unchecked Sendable {
         self.source = "random(\(seed))"
         self.fileStamp = nil
         self.options = options
-        self.network = try Self.network(config, WeightLoader(randomSeed: seed, options: options), workers: options.threads)
+        self.network = try Self.network(config, WeightLoader(randomSeed: seed, options: options), options: options)
     }
 
-    private static func network(_ config: ArchitectureConfig, _ loader: WeightLoader, workers: Int) throws -> Network {
+    private static func network(_ config: ArchitectureConfig, _ loader: WeightLoader, options: EngineOptions) throws -> Network {
         switch config.family {
-        case .mast: return try MASTNetwork(config: config, loader: loader, workers: workers)
-        case .ast: return try ASTNetwork(config: config, loader: loader, workers: workers)
+        case .mast: return try MASTNetwork(config: config, loader: loader, options: options)
+        case .ast: return try ASTNetwork(config: config, loader: loader, options: options)
         }
     }
 

@@ -10,10 +10,10 @@ let normEpsilon: Float = 1e-6
 @inline(__always)
 func linear(
     out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: LinearWeight,
-    bias: UnsafePointer<Float>?, rows: Int, accumulate: Bool = false, workers: Int
+    bias: UnsafePointer<Float>?, rows: Int, accumulate: Bool = false, workers: Workers
 ) {
     let inDim = weight.inDim, outDim = weight.outDim
-    parallelChunks(rows, costPerItem: inDim * outDim, workers: workers) { _, range in
+    parallelChunks(rows, costPerItem: inDim * outDim, workers: workers.count) { worker, range in
         let first = range.lowerBound
         switch weight {
         case .float32(let matrix):
@@ -21,7 +21,8 @@ func linear(
                  rows: range.count, accumulate: accumulate, bias: bias)
         case .int8(let matrix):
             matrix.multiply(out: out + first * outDim, ldOut: outDim, inp: inp + first * inDim, lda: inDim,
-                            rows: range.count, bias: bias, accumulate: accumulate)
+                            rows: range.count, bias: bias, accumulate: accumulate,
+                            scratch: workers.int8Scratch(worker, rows: range.count, k: inDim))
         }
     }
 }

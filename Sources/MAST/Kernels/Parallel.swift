@@ -2,7 +2,7 @@ import Dispatch
 
 /// The engine's own threading: every large operation (matrix products by rows, attention by head
 /// and query rows, element-wise kernels by rows) is split over the model's workers
-/// (`EngineOptions.threads`, passed down from its run state, never process-wide). (When the
+/// (`EngineOptions.threads`, passed down from its run state as `Workers`, never process-wide). (When the
 /// engine used OpenBLAS, OpenBLAS's idle threads spin-yielded while the element-wise kernels ran
 /// and stole the cores those kernels needed: 15% of mast-b's time in sched_yield.)
 
