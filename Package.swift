@@ -92,3 +92,19 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
     ]
 )
+
+// Coverage-guided fuzzing of the parsers of untrusted input (`make fuzz`): only with MAST_FUZZ
+// set, because the target's main calls libFuzzer's driver, which only a `-sanitize=fuzzer` build
+// links; its own scratch path keeps the instrumented objects apart:
+//     MAST_FUZZ=1 swift build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer \
+//         -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld --product mast-fuzz
+if Context.environment["MAST_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .executableTarget(name: "mast-fuzz", dependencies: [
+            "Tagger", "MAST", "AudioInput", "CFuzzerDriver",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Fuzz/mast-fuzz"),
+    ]
+    package.products += [.executable(name: "mast-fuzz", targets: ["mast-fuzz"])]
+}

@@ -89,7 +89,8 @@ public final class WAVReader {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: chunkFrames * format.bytesPerFrame, alignment: 16)
         defer { raw.deallocate() }
         var samples: [Float] = []
-        if let declared = declaredFrames { samples.reserveCapacity(declared - framesRead) }
+        // A header can claim 4 GB in a 40-byte file: reserve no more than a chunk ahead of what is read.
+        if let declared = declaredFrames { samples.reserveCapacity(min(declared - framesRead, chunkFrames)) }
         while true {
             let frames = try readFrames(into: raw, maxFrames: chunkFrames)
             if frames == 0 { break }
