@@ -155,19 +155,8 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
         }
     }
 
-    /// Writes all of `bytes`, retrying partial writes and EINTR; the error if the descriptor fails.
+    /// Writes all of `bytes`; the error if the descriptor fails.
     private func writeAll(_ bytes: [UInt8]) -> Closed? {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if n >= 0 {
-                    offset += n
-                } else if errno != EINTR {
-                    return Closed(errno: errno)
-                }
-            }
-            return nil
-        }
+        bytes.withUnsafeBytes { Tagger.writeAll(fileDescriptor, $0) }.map { Closed(errno: $0) }
     }
 }
