@@ -83,6 +83,36 @@ final class ReloadTests: XCTestCase {
         XCTAssertEqual(second.exitStatus(within: 5), 0, second.stderr)
     }
 
+    /// On stdin a reload keeps the one reader: a new reader took over from a stopped one, which
+    /// held part of a frame (or up to 8 KB) that was lost, and stream time started again at 0.
+    func testReloadOnStdinKeepsTheStreamIntact() throws {
+        let path = try config("tags: {top_k: 1}\n")
+        let daemon = try Daemon(["run", "--config", path, "--model", Daemon.testModel, "--input", "stdin"])
+        let tone = (0 ..< 16000 * 12).map { i in Int16(0.3 * 32767 * sin(2 * .pi * 1000 * Double(i) / 16000)) }
+        let bytes = tone.withUnsafeBytes { Data($0) }
+        // Odd-sized writes at about 3x real time, so that a reload lands between two halves of a sample.
+        let writer = Thread {
+            for offset in stride(from: 0, to: bytes.count, by: 4001) {
+                try? daemon.stdin.write(contentsOf: bytes[offset ..< min(offset + 4001, bytes.count)])
+                Thread.sleep(forTimeInterval: 0.04)
+            }
+            try? daemon.stdin.close()
+        }
+        writer.start()
+        XCTAssertTrue(daemon.wait(for: 15) { tagStarts(daemon).count >= 2 }, daemon.stderr)
+        let before = tagStarts(daemon).count
+        daemon.signal(SIGHUP)
+        XCTAssertTrue(daemon.wait(for: 10) { daemon.stderr.contains("configuration reloaded") }, daemon.stderr)
+        XCTAssertEqual(daemon.exitStatus(within: 30), 0, daemon.stderr)
+        XCTAssertTrue(daemon.stderr.contains("input=kept"), daemon.stderr)
+        // One reader from start to end: stream time runs on through the reload and every
+        // sample is accounted for (12 s of audio, windows every second).
+        let starts = tagStarts(daemon)
+        XCTAssertGreaterThan(starts.count, before)
+        XCTAssertEqual(starts, starts.sorted(), "stream time went backwards: \(starts)")
+        XCTAssertEqual(starts.last ?? 0, 11, accuracy: 1, "\(starts)")
+    }
+
     /// A model file replaced at the same path is loaded again on reload; one overwritten in place
     /// (truncated) under the running daemon does not crash it (it was mapped: SIGBUS).
     func testChangedModelFileIsReloadedAndOverwritingItIsHarmless() throws {
