@@ -123,7 +123,7 @@ public final class WAVReader {
             throw AudioInputError(.unsupportedFormat, source: path, "RF64 (64-bit WAV) is not supported; convert to a RIFF WAVE under 4 GiB")
         }
         guard riff[0..<4].elementsEqual(magic), riff[8..<12].elementsEqual("WAVE".utf8) else {
-            throw AudioInputError(.notWAV, source: path, "not a RIFF/WAVE file (starts with \(describe(riff[0..<12])))")
+            throw AudioInputError(.notWAV, source: path, "not a RIFF/WAVE file (starts with \(describe(riff[0..<4])))")
         }
 
         var format: AudioFormat?
@@ -251,7 +251,8 @@ public final class WAVReader {
         }
     }
 
-    /// The first bytes for the "not a WAV" message: text when printable, else hex.
+    /// The first four bytes (a file type's magic) for the "not a WAV" message: text when
+    /// printable, else hex. No more: a file given by mistake must not be echoed into a log.
     private static func describe(_ bytes: ArraySlice<UInt8>) -> String {
         if bytes.allSatisfy({ (0x20...0x7E).contains($0) }) {
             return "\"\(String(decoding: bytes, as: UTF8.self))\""

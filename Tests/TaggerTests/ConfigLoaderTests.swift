@@ -149,6 +149,14 @@ extension ConfigLoaderTests {
                        "\(url.path):3: events.include: 'Unicorn' is neither a class of the model (name or id) nor a group")
     }
 
+    /// A YAML error says where and what, but does not quote the file: `--config /etc/shadow`
+    /// echoed its first line into the log.
+    func testYAMLErrorsDoNotQuoteTheFile() {
+        let message = problem("root: x\ntoken: s3cr3t: more\n")
+        XCTAssertTrue(message.hasPrefix("test.yaml:2: not valid YAML: mapping values are not allowed in this context"), message)
+        XCTAssertFalse(message.contains("s3cr3t"), message)
+    }
+
     func testPrecisionFollowsTheCPU() throws {
         var config = TaggerConfig()
         XCTAssertEqual(try config.matrixPrecision(), Engine.int8Supported ? .int8 : .float32, "auto")

@@ -78,7 +78,7 @@ public struct ConfigLoader<Config: Codable> {
         do {
             user = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw Problem(file: file, line: Self.line(of: error), key: "", reason: "not valid YAML: \(error)")
+            throw Problem(file: file, line: Self.line(of: error), key: "", reason: "not valid YAML: \(Self.problem(of: error))")
         }
         let base = try Yams.compose(yaml: YAMLEncoder().encode(defaults))!
         guard let user else { return defaults }  // an empty file: the defaults, which are valid
@@ -160,6 +160,17 @@ public struct ConfigLoader<Config: Codable> {
         case is Bool.Type: return "true or false"
         case is String.Type: return "a string"
         default: return "\(type)"
+        }
+    }
+
+    /// What is wrong, without the line of the file Yams quotes: a file given by mistake
+    /// (`--config /etc/shadow`) must not have its contents echoed into a log.
+    private static func problem(of error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return "\(problem) (column \(mark.column))"
+        default:
+            return "the file could not be parsed"
         }
     }
 
