@@ -38,7 +38,8 @@ struct TagCommand: ParsableCommand {
             do {
                 try tag(file, model: model, config: config, encoder: encoder, output: output, logger: logger)
             } catch {
-                FileHandle.standardError.write(Data("mast-tagger: \(error)\n".utf8))
+                // A configuration error found against the model (an unknown class) is placed in the file.
+                FileHandle.standardError.write(Data("mast-tagger: \(options.locate(error))\n".utf8))
                 failures += 1
             }
         }
