@@ -1,9 +1,13 @@
 # mast-tagger: setup, build, test, benchmark, install.
 #   make run      installs what is missing, builds, and runs the daemon: on the default microphone,
 #                 or on the bundled example recording where there is no capture device
-#   make test     installs what is missing and runs every test (Swift and Python)
+#   make test     installs what is missing and runs every test (Swift and Python), and a minute of fuzzing
+#   make fuzz     libFuzzer over the parsers of untrusted input (FUZZ_SECONDS per target, 15 by default)
 #   make bench    the benchmarks behind BENCHMARKS.md
 #   make install  binary, model, config and systemd units (PREFIX, SYSCONFDIR, SYSTEMDDIR, DESTDIR)
+
+# bash: the fuzz recipe reads the fuzzer's own exit status through a pipe (PIPESTATUS).
+SHELL := /bin/bash
 
 APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev pkg-config alsa-utils espeak-ng sox systemd
 VENV := .venv
@@ -15,7 +19,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 SYSTEMDDIR ?= /lib/systemd/system
 
-.PHONY: deps apt venv build run test test-swift test-python test-install bench install clean
+.PHONY: deps apt venv build run test test-swift test-python test-install fuzz bench install clean
 
 deps: apt venv
 
@@ -51,7 +55,7 @@ run: build
 		$(BINARY) run --input wav:examples/scene.wav --format text; \
 	fi
 
-test: deps test-python test-install test-swift
+test: deps test-python test-install test-swift fuzz
 
 test-python: venv
 	$(PYTHON) -m pytest -q training/tests
@@ -70,6 +74,8 @@ test-install: build
 	         $(SYSTEMDDIR)/mast-tagger.service $(SYSTEMDDIR)/mast-tagger.socket; do \
 		test -s $$dest$$f || { echo "make install did not install $$f"; exit 1; }; done && \
 	grep -q "ExecStart=$(PREFIX)/bin/mast-tagger run --config $(SYSCONFDIR)/mast-tagger/config.yaml" $$dest$(SYSTEMDDIR)/mast-tagger.service && \
+	{ grep -q "^RuntimeDirectoryPreserve=yes" $$dest$(SYSTEMDDIR)/mast-tagger.service || \
+	  { echo "mast-tagger.service would remove the socket unit's directory when it stops"; exit 1; }; } && \
 	$$dest$(PREFIX)/bin/mast-tagger info --model $$dest$(PREFIX)/share/mast-tagger/mast-tagger.safetensors >/dev/null && \
 	rm -rf $$dest && echo "test-install: install layout passed"
 	@root=$$(mktemp -d) && $(MAKE) --no-print-directory install PREFIX=$$root/usr SYSCONFDIR=$$root/etc SYSTEMDDIR=$$root/units >/dev/null && \
@@ -94,6 +100,27 @@ install: build
 	sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/mast-tagger|$(SYSCONFDIR)/mast-tagger|g' \
 		systemd/mast-tagger.service > $(DESTDIR)$(SYSTEMDDIR)/mast-tagger.service
 	install -m 0644 systemd/mast-tagger.socket $(DESTDIR)$(SYSTEMDDIR)/mast-tagger.socket
+
+FUZZ_TARGETS := wav pcm model config
+FUZZ_SECONDS ?= 15
+
+# Each target runs FUZZ_SECONDS from the committed seeds (Fuzz/corpus/TARGET; the model target
+# also from the test fixtures) into a scratch corpus; a crash, a leak-free out-of-memory (over
+# 2 GB) or a timeout fails, and its input is kept in the scratch directory named in the output.
+fuzz: apt
+	@# lld: gold fails on this link with an internal error instead of a message.
+	MAST_FUZZ=1 swift build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld \
+		--product mast-fuzz
+	@for target in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d) && seeds="Fuzz/corpus/$$target" && \
+		if [ $$target = model ]; then seeds="$$seeds Tests/MASTTests/Fixtures"; fi && \
+		echo "fuzz $$target ($(FUZZ_SECONDS) s; scratch corpus and any crash in $$work)" && \
+		MAST_FUZZ_TARGET=$$target .build-fuzz/debug/mast-fuzz $$work $$seeds -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=10 -rss_limit_mb=2048 -artifact_prefix=$$work/ -print_final_stats=1 2>&1 | \
+			grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|(INITED|DONE) +cov:|ERROR|SUMMARY" ; \
+		status=$${PIPESTATUS[0]}; [ $$status -eq 0 ] || { echo "fuzz $$target failed; input in $$work"; exit 1; }; \
+		rm -rf $$work; \
+	done
 
 bench: build venv
 	$(BINARY) bench --json

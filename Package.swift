@@ -1,9 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The engine's own kernels (attention, pooling, LayerNorm, GELU, the fbank's mel products) are
-// written on SIMD8<Float>; without a target CPU Swift emits baseline x86-64 (SSE2, no FMA) for
-// them. Haswell (AVX2 + FMA, every x86-64 CPU since 2013 but some Atoms) runs them 8 wide with
+// The engine's own kernels (matrix products, attention, pooling, LayerNorm, GELU) are written on
+// SIMD8<Float>, and the fbank's loops are left to the compiler to vectorise; without a target CPU
+// Swift emits baseline x86-64 (SSE2, no FMA) for both. Haswell (AVX2 + FMA, every x86-64 CPU since 2013 but some Atoms) runs them 8 wide with
 // fused multiply-adds. `MAST_TARGET_CPU=x86-64 swift build` builds for older x86 processors;
 // other architectures keep the compiler's default.
 #if arch(x86_64)
@@ -42,6 +42,8 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"] + engineCPUFlags)]),
         // The int8 matrix product (AVX-VNNI intrinsics, chosen at run time): the one kernel Swift can't express.
         .target(name: "CQuantizedKernels"),
+        // Puts /dev/null on standard descriptors closed at start, before anything can reuse their numbers.
+        .target(name: "CStandardDescriptors"),
         // Kaldi-compatible log-mel filterbank on FFTW, computed incrementally.
         .target(name: "Features", dependencies: ["CFFTW"],
                 swiftSettings: [.unsafeFlags(engineCPUFlags)]),
@@ -64,14 +66,16 @@ let package = Package(
         ]),
 
         .executableTarget(name: "mast-tagger", dependencies: [
-            "Tagger", "MAST", "Features", "AudioInput",
+            "Tagger", "MAST", "Features", "AudioInput", "CStandardDescriptors",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "MASTTests", dependencies: ["MAST", "Features"],
+        .testTarget(name: "MASTTests", dependencies: ["MAST", "Features", "CQuantizedKernels", "CAllocationCounter"],
                     resources: [.copy("Fixtures")]),
+        // Counts one thread's heap allocations (malloc and friends, interposed in the test process).
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(name: "TaggerTests", dependencies: [
             "Tagger",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -88,3 +92,19 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
     ]
 )
+
+// Coverage-guided fuzzing of the parsers of untrusted input (`make fuzz`): only with MAST_FUZZ
+// set, because the target's main calls libFuzzer's driver, which only a `-sanitize=fuzzer` build
+// links; its own scratch path keeps the instrumented objects apart:
+//     MAST_FUZZ=1 swift build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer \
+//         -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld --product mast-fuzz
+if Context.environment["MAST_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .executableTarget(name: "mast-fuzz", dependencies: [
+            "Tagger", "MAST", "AudioInput", "CFuzzerDriver",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Fuzz/mast-fuzz"),
+    ]
+    package.products += [.executable(name: "mast-fuzz", targets: ["mast-fuzz"])]
+}

@@ -3,7 +3,7 @@
   .venv/bin/python bench/daemon.py [--model models/mast-tagger.safetensors] [--runs 5]
 
 1. CPU per audio second: `mast-tagger tag` at the default settings in f32 and int8 (user +
-   system CPU of the process), beside YAMNet under onnxruntime (the teacher in DESIGN.md)
+   system CPU of the process), beside YAMNet under onnxruntime (the teacher, docs/model-card.md)
    scoring the same audio in this process (process CPU time): over a whole 60 s run, and in the
    steady state, from the difference between 600 s and 60 s runs.
 2. Onset latency: `mast-tagger run --input stdin` is fed audio at real time, 10 ms at a time;

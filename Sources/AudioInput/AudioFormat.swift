@@ -47,6 +47,24 @@ public struct AudioFormat: Sendable, Equatable, CustomStringConvertible {
 
     public var bytesPerFrame: Int { sampleFormat.bytesPerSample * channels }
 
+    /// Rates and channel counts the readers accept (WAV headers, raw PCM, the configuration).
+    /// Outside them a header is corrupt or hostile, and the buffers sized from it would take
+    /// gigabytes (a 4294967295 Hz WAV asked the resampler for 297 GB).
+    public static let rates = 1000 ... 768_000
+    public static let channelCounts = 1 ... 64
+
+    /// Fails unless the rate and channel count are within `rates` and `channelCounts`.
+    public func check(source: String) throws {
+        guard Self.channelCounts.contains(channels) else {
+            throw AudioInputError(.invalidArgument, source: source,
+                                  "\(channels) channels; supported are \(Self.channelCounts.lowerBound)…\(Self.channelCounts.upperBound)")
+        }
+        guard Self.rates.contains(sampleRate) else {
+            throw AudioInputError(.invalidArgument, source: source,
+                                  "a sample rate of \(sampleRate) Hz; supported are \(Self.rates.lowerBound)…\(Self.rates.upperBound) Hz")
+        }
+    }
+
     public var description: String { "\(sampleFormat) \(sampleRate) Hz \(channels) ch" }
 }
 

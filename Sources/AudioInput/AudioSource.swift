@@ -25,11 +25,12 @@ public protocol AudioSource: AnyObject, Sendable {
     func stop()
 }
 
-/// What a source does when the ring is full.
+/// What a stage does when the stage after it is full: the one drop-or-wait policy of the whole
+/// pipeline (a source writing the ring, the inference queue, standard output).
 public enum Backpressure: Sendable, Equatable {
     /// Wait for room (lossless): for files and pipes of files, where nothing is lost by waiting.
     case wait
-    /// Drop and count the samples (`RingBuffer.overrunSamples`): for live audio, where waiting
-    /// would only move the loss into the device or the writer of the pipe.
+    /// Drop and count (`RingBuffer.overrunSamples`, dropped windows, dropped lines): for live
+    /// audio, where waiting would only move the loss into the device or the writer of the pipe.
     case drop
 }

@@ -27,10 +27,7 @@ public final class RawPCMReader {
     /// Reads `fileDescriptor` (not closed by the reader unless `closeWhenDone`). `name` appears
     /// in messages (`stdin`, a path).
     public init(fileDescriptor: Int32, format: AudioFormat, name: String, closeWhenDone: Bool = false, logger: Logger) throws {
-        guard format.channels >= 1, format.sampleRate >= 1 else {
-            throw AudioInputError(.invalidArgument, source: name,
-                                  "raw PCM format \(format): need at least 1 channel and a positive rate")
-        }
+        try format.check(source: name)
         self.name = name
         self.format = format
         fd = fileDescriptor
@@ -39,23 +36,9 @@ public final class RawPCMReader {
         carry = [UInt8](repeating: 0, count: format.bytesPerFrame)
     }
 
-    /// Standard input, as in `--input stdin`.
-    public convenience init(standardInputWith format: AudioFormat, logger: Logger) throws {
-        try self.init(fileDescriptor: STDIN_FILENO, format: format, name: "stdin", logger: logger)
-    }
-
     /// Any FileHandle (a Process's standard output pipe, for example); the handle keeps ownership.
     public convenience init(fileHandle: FileHandle, format: AudioFormat, name: String, logger: Logger) throws {
         try self.init(fileDescriptor: fileHandle.fileDescriptor, format: format, name: name, logger: logger)
-    }
-
-    /// A file or named pipe holding raw PCM.
-    public convenience init(path: String, format: AudioFormat, logger: Logger) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw AudioInputError(.io, source: path, "cannot open: \(String(cString: strerror(errno)))")
-        }
-        try self.init(fileDescriptor: fd, format: format, name: path, closeWhenDone: true, logger: logger)
     }
 
     deinit {

@@ -48,6 +48,8 @@ public final class Resampler {
     private let outputCapacity = 4096
     /// Input samples copied into history per step.
     private static let block = 4096
+    /// Most filter coefficients (64 MB).
+    static let maximumTableSize = 1 << 24
 
     public init(inputRate: Int, outputRate: Int, stopbandAttenuation: Double = 70) throws {
         guard inputRate > 0, outputRate > 0 else {
@@ -77,6 +79,12 @@ public final class Resampler {
         guard (down + up - 1) / up < half else {
             throw AudioInputError(.invalidArgument, source: "resampler",
                                   "ratio \(inputRate) → \(outputRate) Hz is too steep for a \(tapsPerPhase)-tap filter")
+        }
+        // Rates with no large common divisor (767999 → 16000 Hz) need a phase per output step:
+        // past this many coefficients the table would take more memory than the model.
+        guard up * tapsPerPhase <= Self.maximumTableSize else {
+            throw AudioInputError(.invalidArgument, source: "resampler",
+                                  "ratio \(inputRate) → \(outputRate) Hz needs a \(up)-phase filter; use a common rate (8000, 16000, 22050, 44100, 48000, …)")
         }
         let beta = stopbandAttenuation > 50 ? 0.1102 * (stopbandAttenuation - 8.7)
             : 0.5842 * pow(stopbandAttenuation - 21, 0.4) + 0.07886 * (stopbandAttenuation - 21)

@@ -89,12 +89,6 @@ public final class RingBuffer: @unchecked Sendable {
     public var skippedSamples: UInt64 { skippedCount.load(ordering: .relaxed) }
     /// Samples accepted into the ring since init.
     public var samplesWritten: UInt64 { writeIndex.load(ordering: .relaxed) }
-    /// Samples held now (approximate from a third thread). The read index is loaded first: it
-    /// never passes the write index, so the difference cannot go negative.
-    public var fill: Int {
-        let r = readIndex.load(ordering: .acquiring)
-        return min(Int(writeIndex.load(ordering: .acquiring) &- r), capacity)
-    }
     /// The producer called `finish()` (the stream has ended; samples may remain to read).
     public var isFinished: Bool { finishedFlag.load(ordering: .acquiring) }
 

@@ -30,14 +30,16 @@ public final class WAVFileSource: AudioSource, @unchecked Sendable {
     public var sampleRate: Int { options.outputRate }
     public let statistics = CaptureStatistics()
     public var lastError: AudioInputError? { errorSlot.value }
-    /// The file's own format, known once `start` has read the header.
-    public private(set) var fileFormat: AudioFormat?
+    /// The file's own format, known once the header is read (by `start`, or for a FIFO by the
+    /// reader thread once a writer has come).
+    public var fileFormat: AudioFormat? { formatSlot.value }
     /// The file ended before its data chunk did (the frames present were still delivered).
     public var isTruncated: Bool { truncated.load(ordering: .relaxed) }
 
     private let options: Options
     private let logger: Logger
     private let errorSlot = LockedValue<AudioInputError?>(nil)
+    private let formatSlot = LockedValue<AudioFormat?>(nil)
     private let truncated = ManagedAtomic<Bool>(false)
     private var thread: CaptureThread?
 
@@ -47,18 +49,47 @@ public final class WAVFileSource: AudioSource, @unchecked Sendable {
         self.logger = logger
     }
 
+    /// Opens the file and reads its header (throwing when it cannot be read as a WAV), then
+    /// starts the reader thread. A FIFO is opened on the reader thread instead: its header comes
+    /// only when a writer does, and `stop()` must be able to end that wait.
     public func start(into ring: RingBuffer) throws {
         guard thread == nil else { throw AudioInputError(.alreadyStarted, source: name, "start called twice") }
-        let reader = try WAVReader(path: name, logger: logger)
-        let pipeline = try SourcePipeline(
-            format: reader.format, selection: options.channelSelection, outputRate: options.outputRate,
-            backpressure: options.realTime ? .drop : .wait, maxFrames: options.chunkFrames, source: name)
-        fileFormat = reader.format
-        logger.info("\(name): \(reader.format), \(reader.declaredFrames.map { "\($0) frames" } ?? "length unknown") → mono \(options.outputRate) Hz\(options.realTime ? ", paced at real time" : "")")
-        let handoff = Handoff(value: (reader, pipeline))
+        var info = stat()
+        guard stat(name, &info) == 0 else {
+            throw AudioInputError(.io, source: name, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        if info.st_mode & S_IFMT == S_IFIFO {
+            thread = try CaptureThread(name: "wav-reader") { [self] stop in
+                do {
+                    let (reader, pipeline) = try open(stop: stop)
+                    run(reader: reader, pipeline: pipeline, ring: ring, stop: stop)
+                } catch {
+                    if !stop.isFired { record(error) }
+                    ring.finish()
+                }
+            }
+            return
+        }
+        let handoff = Handoff(value: try open(stop: nil))
         thread = try CaptureThread(name: "wav-reader") { [self] stop in
             run(reader: handoff.value.0, pipeline: handoff.value.1, ring: ring, stop: stop)
         }
+    }
+
+    private func open(stop: StopSignal?) throws -> (WAVReader, SourcePipeline) {
+        let reader = try WAVReader(path: name, logger: logger, stop: stop)
+        let pipeline = try SourcePipeline(
+            format: reader.format, selection: options.channelSelection, outputRate: options.outputRate,
+            backpressure: options.realTime ? .drop : .wait, maxFrames: options.chunkFrames, source: name)
+        formatSlot.value = reader.format
+        logger.info("\(name): \(reader.format), \(reader.declaredFrames.map { "\($0) frames" } ?? "length unknown") → mono \(options.outputRate) Hz\(options.realTime ? ", paced at real time" : "")")
+        return (reader, pipeline)
+    }
+
+    private func record(_ error: Error) {
+        let failure = error as? AudioInputError ?? AudioInputError(.io, source: name, "read failed: \(error)")
+        logger.error("\(failure)")
+        errorSlot.value = failure
     }
 
     public func stop() {
@@ -75,9 +106,7 @@ public final class WAVFileSource: AudioSource, @unchecked Sendable {
             do {
                 frames = try reader.readFrames(into: raw, maxFrames: options.chunkFrames)
             } catch {
-                let failure = error as? AudioInputError ?? AudioInputError(.io, source: name, "read failed: \(error)")
-                logger.error("\(failure)")
-                errorSlot.value = failure
+                if !stop.isFired { record(error) }
                 break
             }
             if frames == 0 { break }

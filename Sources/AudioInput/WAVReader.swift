@@ -23,6 +23,8 @@ public final class WAVReader {
 
     private let fd: Int32
     private let logger: Logger
+    /// Ends a wait for a FIFO's writer (nil for a regular file, which never waits).
+    private let stop: StopSignal?
     /// Data bytes left according to the header (Int.max when open-ended).
     private var dataBytesLeft: Int
     /// A partial frame at the end of a truncated file is discarded, never returned.
@@ -32,15 +34,24 @@ public final class WAVReader {
     private static let formatFloat: UInt16 = 3
     private static let formatExtensible: UInt16 = 0xFFFE
 
-    public init(path: String, logger: Logger) throws {
+    public convenience init(path: String, logger: Logger) throws {
+        try self.init(path: path, logger: logger, stop: nil)
+    }
+
+    /// Opens without blocking: a FIFO is opened at once whether or not a writer has come, and
+    /// every wait for its data (the header's included) ends when `stop` fires.
+    init(path: String, logger: Logger, stop: StopSignal?) throws {
         self.path = path
         self.logger = logger
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+        self.stop = stop
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw AudioInputError(.io, source: path, "cannot open: \(String(cString: strerror(errno)))")
         }
         do {
-            (format, dataBytesLeft) = try Self.parseHeader(fd: fd, path: path)
+            // A FIFO opened before its writer reads as empty (0 bytes) until one comes.
+            try waitUntilReadable(fd, name: path, stop: stop)
+            (format, dataBytesLeft) = try Self.parseHeader(fd: fd, path: path, stop: stop)
         } catch {
             close(fd)
             throw error
@@ -57,7 +68,7 @@ public final class WAVReader {
         guard !ended, maxFrames > 0 else { return 0 }
         let frameBytes = format.bytesPerFrame
         let wanted = min(maxFrames * frameBytes, dataBytesLeft / frameBytes * frameBytes)
-        let got = try readFully(fd, into: buffer, count: wanted, name: path)
+        let got = try readFully(fd, into: buffer, count: wanted, name: path, stop: stop)
         if dataBytesLeft != Int.max { dataBytesLeft -= got }
         let frames = got / frameBytes
         framesRead += frames
@@ -78,7 +89,8 @@ public final class WAVReader {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: chunkFrames * format.bytesPerFrame, alignment: 16)
         defer { raw.deallocate() }
         var samples: [Float] = []
-        if let declared = declaredFrames { samples.reserveCapacity(declared - framesRead) }
+        // A header can claim 4 GB in a 40-byte file: reserve no more than a chunk ahead of what is read.
+        if let declared = declaredFrames { samples.reserveCapacity(min(declared - framesRead, chunkFrames)) }
         while true {
             let frames = try readFrames(into: raw, maxFrames: chunkFrames)
             if frames == 0 { break }
@@ -96,9 +108,9 @@ public final class WAVReader {
 
     /// Reads the RIFF header and chunks up to the start of the data chunk's payload.
     /// Returns the format and the data byte count (Int.max for "until end of file").
-    private static func parseHeader(fd: Int32, path: String) throws -> (AudioFormat, Int) {
+    private static func parseHeader(fd: Int32, path: String, stop: StopSignal?) throws -> (AudioFormat, Int) {
         var riff = [UInt8](repeating: 0, count: 12)
-        let got = try riff.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: 12, name: path) }
+        let got = try riff.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: 12, name: path, stop: stop) }
         if got == 0 { throw AudioInputError(.emptyFile, source: path, "empty file (0 bytes); expected a RIFF/WAVE file") }
         let magic = Array("RIFF".utf8)
         if got < 12 {
@@ -111,13 +123,13 @@ public final class WAVReader {
             throw AudioInputError(.unsupportedFormat, source: path, "RF64 (64-bit WAV) is not supported; convert to a RIFF WAVE under 4 GiB")
         }
         guard riff[0..<4].elementsEqual(magic), riff[8..<12].elementsEqual("WAVE".utf8) else {
-            throw AudioInputError(.notWAV, source: path, "not a RIFF/WAVE file (starts with \(describe(riff[0..<12])))")
+            throw AudioInputError(.notWAV, source: path, "not a RIFF/WAVE file (starts with \(describe(riff[0..<4])))")
         }
 
         var format: AudioFormat?
         var header = [UInt8](repeating: 0, count: 8)
         while true {
-            let n = try header.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: 8, name: path) }
+            let n = try header.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: 8, name: path, stop: stop) }
             if n == 0 {
                 guard format != nil else {
                     throw AudioInputError(.truncatedHeader, source: path, "truncated header: the file ends before a fmt chunk")
@@ -131,25 +143,32 @@ public final class WAVReader {
             let size = Int(le32(header, 4))
             switch id {
             case "fmt ":
-                format = try parseFormat(fd: fd, size: size, path: path)
+                format = try parseFormat(fd: fd, size: size, path: path, stop: stop)
             case "data":
                 guard let format else {
                     throw AudioInputError(.invalidHeader, source: path, "data chunk before the fmt chunk")
                 }
                 return (format, size == 0xFFFF_FFFF ? Int.max : size)
             default:
-                try skip(fd: fd, bytes: size + size % 2, path: path, chunk: id)
+                try skip(fd: fd, bytes: size + size % 2, path: path, chunk: id, stop: stop)
             }
         }
     }
 
-    private static func parseFormat(fd: Int32, size: Int, path: String) throws -> AudioFormat {
+    /// The largest fmt chunk read: WAVE_FORMAT_EXTENSIBLE's is 40 bytes; the size is checked
+    /// before the chunk is allocated (a 36-byte file claiming 0xFFFFFFF0 bytes took 4.2 GB).
+    static let maximumFormatChunk = 1024
+
+    private static func parseFormat(fd: Int32, size: Int, path: String, stop: StopSignal?) throws -> AudioFormat {
         guard size >= 16 else {
             throw AudioInputError(.invalidHeader, source: path, "fmt chunk is \(size) bytes; it needs at least 16")
         }
+        guard size <= maximumFormatChunk else {
+            throw AudioInputError(.invalidHeader, source: path, "fmt chunk claims \(size) bytes; a fmt chunk is at most \(maximumFormatChunk)")
+        }
         let padded = size + size % 2
         var body = [UInt8](repeating: 0, count: padded)
-        let n = try body.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: padded, name: path) }
+        let n = try body.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: padded, name: path, stop: stop) }
         guard n >= size else {
             throw AudioInputError(.truncatedHeader, source: path, "truncated header: the file ends inside the fmt chunk (\(n) of \(size) bytes)")
         }
@@ -166,8 +185,12 @@ public final class WAVReader {
             }
             tag = le16(body, 24)
         }
-        guard channels >= 1 else { throw AudioInputError(.invalidHeader, source: path, "fmt chunk declares 0 channels") }
-        guard rate >= 1 else { throw AudioInputError(.invalidHeader, source: path, "fmt chunk declares a sample rate of 0 Hz") }
+        guard AudioFormat.channelCounts.contains(channels) else {
+            throw AudioInputError(.invalidHeader, source: path, "fmt chunk declares \(channels) channels; supported are \(AudioFormat.channelCounts.lowerBound)…\(AudioFormat.channelCounts.upperBound)")
+        }
+        guard AudioFormat.rates.contains(rate) else {
+            throw AudioInputError(.invalidHeader, source: path, "fmt chunk declares a sample rate of \(rate) Hz; supported are \(AudioFormat.rates.lowerBound)…\(AudioFormat.rates.upperBound) Hz")
+        }
         let sampleFormat: SampleFormat
         switch (tag, bits) {
         case (formatPCM, 16): sampleFormat = .s16LE
@@ -190,12 +213,12 @@ public final class WAVReader {
         return format
     }
 
-    private static func skip(fd: Int32, bytes: Int, path: String, chunk: String) throws {
+    private static func skip(fd: Int32, bytes: Int, path: String, chunk: String, stop: StopSignal?) throws {
         var scratch = [UInt8](repeating: 0, count: min(bytes, 65536))
         var left = bytes
         while left > 0 {
             let want = min(left, scratch.count)
-            let n = try scratch.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: want, name: path) }
+            let n = try scratch.withUnsafeMutableBytes { try readFully(fd, into: $0.baseAddress!, count: want, name: path, stop: stop) }
             guard n == want else {
                 throw AudioInputError(.missingDataChunk, source: path,
                                       "no data chunk: the file ends inside a '\(chunk)' chunk")
@@ -228,7 +251,8 @@ public final class WAVReader {
         }
     }
 
-    /// The first bytes for the "not a WAV" message: text when printable, else hex.
+    /// The first four bytes (a file type's magic) for the "not a WAV" message: text when
+    /// printable, else hex. No more: a file given by mistake must not be echoed into a log.
     private static func describe(_ bytes: ArraySlice<UInt8>) -> String {
         if bytes.allSatisfy({ (0x20...0x7E).contains($0) }) {
             return "\"\(String(decoding: bytes, as: UTF8.self))\""

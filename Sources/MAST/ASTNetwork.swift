@@ -13,7 +13,7 @@ final class ASTNetwork: Network {
     private let loader: WeightLoader
     private let state: ASTRunState
 
-    init(config: ArchitectureConfig, loader: WeightLoader) throws {
+    init(config: ArchitectureConfig, loader: WeightLoader, options: EngineOptions) throws {
         self.config = config
         self.loader = loader
         let dim = config.dim!, tokens = config.patchGrid.count + 2
@@ -33,7 +33,7 @@ final class ASTNetwork: Network {
         headWeight = try loader.takeLinear("head.weight", outDim: config.numClasses, inDim: dim)
         headBias = try loader.take("head.bias", [config.numClasses])
         try loader.finish()
-        state = ASTRunState(config: config)
+        state = ASTRunState(config: config, options: options)
     }
 
     var embedding: UnsafeBufferPointer<Float> { UnsafeBufferPointer(state.embedding) }
@@ -42,7 +42,8 @@ final class ASTNetwork: Network {
         let dim = config.dim!, grid = config.patchGrid, tokens = grid.count + 2, x = state.x
         patchEmbedding(out: x + 2 * dim, features: features, columns: state.columns, weight: patchWeight, bias: patchBias,
                        melBins: config.melBins, frames: config.frames, grid: grid,
-                       kernel: config.patchKernel, stride: config.patchStride, padding: config.patchPadding)
+                       kernel: config.patchKernel, stride: config.patchStride, padding: config.patchPadding,
+                       workers: state.workers)
         x.update(from: clsToken, count: dim)
         (x + dim).update(from: distToken, count: dim)
         for i in 0 ..< tokens * dim { x[i] += positions[i] }
@@ -57,12 +58,14 @@ final class ASTNetwork: Network {
         }
 
         // Only the CLS and distillation tokens reach the head.
-        layerNorm(out: state.xNorm, inp: x, weight: normWeight, bias: normBias, rows: 2, dim: dim, eps: normEpsilon)
+        layerNorm(out: state.xNorm, inp: x, weight: normWeight, bias: normBias, rows: 2, dim: dim, eps: normEpsilon,
+                  workers: state.workers)
         let pooled = state.embedding.baseAddress!
         for c in 0 ..< dim { pooled[c] = (state.xNorm[c] + state.xNorm[dim + c]) / 2 }
-        layerNorm(out: pooled, inp: pooled, weight: headNormWeight, bias: headNormBias, rows: 1, dim: dim, eps: 1e-5)
+        layerNorm(out: pooled, inp: pooled, weight: headNormWeight, bias: headNormBias, rows: 1, dim: dim, eps: 1e-5,
+                  workers: state.workers)
         taps?("embedding", UnsafeBufferPointer(state.embedding), [dim])
-        linear(out: logits, inp: pooled, weight: headWeight, bias: headBias, rows: 1)
+        linear(out: logits, inp: pooled, weight: headWeight, bias: headBias, rows: 1, workers: state.workers)
         taps?("logits", UnsafeBufferPointer(start: logits, count: config.numClasses), [config.numClasses])
     }
 }
@@ -92,10 +95,11 @@ struct ViTBlock {
     }
 
     func forward(x: UnsafeMutablePointer<Float>, tokens: Int, state: ASTRunState) {
-        let hd = dim / heads, scale = 1 / Float(hd).squareRoot()
-        layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: tokens, dim: dim, eps: normEpsilon)
-        linear(out: state.qkv, inp: state.xNorm, weight: qkvWeight, bias: qkvBias, rows: tokens)
-        parallelChunks(heads, costPerItem: 2 * tokens * tokens * hd) { worker, range in
+        let hd = dim / heads, scale = 1 / Float(hd).squareRoot(), workers = state.workers
+        layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: tokens, dim: dim, eps: normEpsilon,
+                  workers: workers)
+        linear(out: state.qkv, inp: state.xNorm, weight: qkvWeight, bias: qkvBias, rows: tokens, workers: workers)
+        parallelChunks(heads, costPerItem: 2 * tokens * tokens * hd, workers: workers.count) { worker, range in
             for h in range {
                 let q = state.qkv + h * hd
                 let head = PackedHead(k: q + dim, v: q + 2 * dim, stride: 3 * dim, keys: tokens, headDim: hd,
@@ -105,9 +109,10 @@ struct ViTBlock {
                               queries: tokens, scale: scale, accumulate: false)
             }
         }
-        linear(out: x, inp: state.attended, weight: projWeight, bias: projBias, rows: tokens, accumulate: true)
-        layerNorm(out: state.xNorm, inp: x, weight: norm2Weight, bias: norm2Bias, rows: tokens, dim: dim, eps: normEpsilon)
-        mlp.forward(xNorm: state.xNorm, out: x, hidden: state.hidden, rows: tokens)
+        linear(out: x, inp: state.attended, weight: projWeight, bias: projBias, rows: tokens, accumulate: true, workers: workers)
+        layerNorm(out: state.xNorm, inp: x, weight: norm2Weight, bias: norm2Bias, rows: tokens, dim: dim, eps: normEpsilon,
+                  workers: workers)
+        mlp.forward(xNorm: state.xNorm, out: x, hidden: state.hidden, rows: tokens, workers: workers)
     }
 }
 
@@ -122,15 +127,20 @@ final class ASTRunState {
     let hidden: UnsafeMutablePointer<Float>   // (tokens, mlpRatio·dim)
     let columns: UnsafeMutablePointer<Float>  // patch im2col: (patches, kF·kT)
     let embedding: UnsafeMutableBufferPointer<Float> // (dim)
+    /// The model's `EngineOptions.threads`, which `scores` and `packedHeads` are sized for.
+    let workers: Workers
     private let arena: ScratchArena
 
-    init(config: ArchitectureConfig) {
+    init(config: ArchitectureConfig, options: EngineOptions) {
         let dim = config.dim!, patches = config.patchGrid.count, tokens = patches + 2
         let arena = ScratchArena(), make = arena.make
         self.arena = arena
+        let int8 = options.precision == .int8
+        workers = Workers(count: options.threads, int8Rows: int8 ? tokens : 0,
+                          int8Depth: max(config.mlpRatio * dim, config.patchKernel[0] * config.patchKernel[1]), arena: arena)
         x = make(tokens * dim); xNorm = make(tokens * dim); qkv = make(tokens * 3 * dim)
-        attended = make(tokens * dim); scores = (0 ..< parallelism).map { _ in make(tokens * tokens) }
-        packedHeads = (0 ..< parallelism).map { _ in make(PackedHead.capacity(keys: tokens, headDim: dim / config.heads!)) }
+        attended = make(tokens * dim); scores = (0 ..< options.threads).map { _ in make(tokens * tokens) }
+        packedHeads = (0 ..< options.threads).map { _ in make(PackedHead.capacity(keys: tokens, headDim: dim / config.heads!)) }
         hidden = make(tokens * config.mlpRatio * dim)
         columns = make(patches * config.patchKernel[0] * config.patchKernel[1])
         embedding = UnsafeMutableBufferPointer(start: make(dim), count: dim)

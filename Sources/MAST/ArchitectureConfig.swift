@@ -57,40 +57,73 @@ public struct ArchitectureConfig: Codable, Equatable, Sendable {
         public var description: String { "architecture.\(field): \(reason)" }
     }
 
-    /// Checks every field a forward pass relies on, naming the first bad one.
+    /// Upper bounds of the fields, far above every shipped architecture (mast-b: 1000 frames,
+    /// 3 stages of 16 blocks at most, dim 768; AST: 1212 tokens). A model file is input like any
+    /// other: without these a `depth` of 2^40 asked for 11 GB before failing, and this module is
+    /// built -Ounchecked, so an overflowing product would wrap instead of trapping.
+    public enum Limits {
+        public static let melBins = 1 ... 512
+        public static let frames = 1 ... 8192
+        public static let numClasses = 1 ... 100_000
+        public static let mlpRatio = 1 ... 16
+        /// Patch and pooling kernels, strides and paddings.
+        public static let window = 0 ... 256
+        public static let stages = 1 ... 16
+        public static let depth = 1 ... 256
+        public static let dim = 1 ... 8192
+        public static let heads = 1 ... 256
+        /// Tokens after the patch embedding; attention scores are tokens² per worker.
+        public static let tokens = 1 ... 16384
+    }
+
+    /// Checks every field a forward pass relies on, naming the first bad one. Every field is
+    /// within `Limits` before anything is multiplied, so the products below cannot overflow.
     public func validate() throws {
         func fail(_ field: String, _ reason: String) -> InvalidArchitecture { .init(field: field, reason: reason) }
+        func within(_ value: Int, _ range: ClosedRange<Int>, _ field: String) throws {
+            guard range.contains(value) else { throw fail(field, "must be within \(range.lowerBound)…\(range.upperBound), got \(value)") }
+        }
         func pair(_ v: [Int]?, _ field: String, min: Int) throws {
             guard let v, v.count == 2 else { throw fail(field, "needs two values (frequency, time)") }
-            guard v.allSatisfy({ $0 >= min }) else { throw fail(field, "values must be ≥ \(min), got \(v)") }
+            guard v.allSatisfy({ $0 >= min && $0 <= Limits.window.upperBound }) else {
+                throw fail(field, "values must be within \(min)…\(Limits.window.upperBound), got \(v)")
+            }
         }
-        guard melBins > 0 else { throw fail("mel_bins", "must be positive") }
-        guard frames > 0 else { throw fail("frames", "must be positive") }
-        guard numClasses > 0 else { throw fail("num_classes", "must be positive") }
-        guard mlpRatio > 0 else { throw fail("mlp_ratio", "must be positive") }
+        try within(melBins, Limits.melBins, "mel_bins")
+        try within(frames, Limits.frames, "frames")
+        try within(numClasses, Limits.numClasses, "num_classes")
+        try within(mlpRatio, Limits.mlpRatio, "mlp_ratio")
         try pair(patchKernel, "patch_kernel", min: 1)
         try pair(patchStride, "patch_stride", min: 1)
         try pair(patchPadding, "patch_padding", min: 0)
         guard patchGrid.f > 0, patchGrid.t > 0 else {
             throw fail("patch_kernel", "\(patchKernel) does not fit a \(melBins)×\(frames) input")
         }
+        guard Limits.tokens.contains(patchGrid.count) else {
+            throw fail("patch_stride", "\(patchGrid) = \(patchGrid.count) tokens; at most \(Limits.tokens.upperBound)")
+        }
         switch family {
         case .mast:
             guard let stages, !stages.isEmpty else { throw fail("stages", "a MAST network needs at least one stage") }
+            try within(stages.count, Limits.stages, "stages")
             try pair(kvStride, "kv_stride", min: 1)
             try pair(poolKernel, "pool_kernel", min: 1)
             for (i, stage) in stages.enumerated() {
                 try pair(stage.qStride, "stages[\(i)].q_stride", min: 1)
-                guard stage.depth > 0 else { throw fail("stages[\(i)].depth", "must be positive") }
-                guard stage.heads > 0, stage.dim > 0, stage.dim % stage.heads == 0 else {
-                    throw fail("stages[\(i)].dim", "\(stage.dim) is not a positive multiple of heads (\(stage.heads))")
+                try within(stage.depth, Limits.depth, "stages[\(i)].depth")
+                try within(stage.heads, Limits.heads, "stages[\(i)].heads")
+                try within(stage.dim, Limits.dim, "stages[\(i)].dim")
+                guard stage.dim % stage.heads == 0 else {
+                    throw fail("stages[\(i)].dim", "\(stage.dim) is not a multiple of heads (\(stage.heads))")
                 }
             }
         case .ast:
-            guard let depth, depth > 0 else { throw fail("depth", "an AST network needs a positive depth") }
-            guard let dim, let heads, heads > 0, dim > 0, dim % heads == 0 else {
-                throw fail("dim", "must be a positive multiple of heads")
-            }
+            guard let depth else { throw fail("depth", "an AST network needs a depth") }
+            try within(depth, Limits.depth, "depth")
+            guard let dim, let heads else { throw fail("dim", "an AST network needs dim and heads") }
+            try within(heads, Limits.heads, "heads")
+            try within(dim, Limits.dim, "dim")
+            guard dim % heads == 0 else { throw fail("dim", "\(dim) is not a multiple of heads (\(heads))") }
         }
     }
 }

@@ -35,25 +35,50 @@ public enum Int8Kernel: String, Sendable, CaseIterable {
     public static let best = allCases.first { Int32(mast_q8_best_kernel()) == $0.code }
 }
 
-/// Process-wide engine settings.
-public enum Engine {
-    /// Worker threads for one forward pass. Set it before loading a model: per-worker scratch
-    /// buffers are sized then.
-    public static func setThreadCount(_ count: Int) {
-        precondition(count > 0, "thread count must be positive")
-        parallelism = count
+/// How a model computes, fixed when it is loaded: its scratch buffers are sized for `threads`
+/// and its weights packed for `precision` (and `int8Kernel`). Each model carries its own, so
+/// two models with different options run side by side, and a reload that changes them builds a
+/// new model instead of changing the running one's arithmetic under it.
+public struct EngineOptions: Sendable, Equatable {
+    /// Worker threads for one forward pass.
+    public var threads: Int
+    public var precision: MatrixPrecision
+    /// The int8 kernel, for `.int8`.
+    public var int8Kernel: Int8Kernel
+
+    /// Most worker threads: beyond the cores they only cost memory (scratch per worker).
+    public static let threadRange = 1 ... 256
+
+    public init(threads: Int = 1, precision: MatrixPrecision = .float32, int8Kernel: Int8Kernel? = nil) {
+        self.threads = threads
+        self.precision = precision
+        self.int8Kernel = int8Kernel ?? Engine.defaultInt8Kernel ?? .avx2
     }
 
+    /// What is wrong with these options on this CPU, if anything.
+    public var problem: String? {
+        if !Self.threadRange.contains(threads) {
+            return "threads must be within \(Self.threadRange.lowerBound)…\(Self.threadRange.upperBound), got \(threads)"
+        }
+        if precision == .int8 && !int8Kernel.isAvailable {
+            return "int8 with the \(int8Kernel.rawValue) kernel needs a CPU that runs it (int8 needs \(Engine.int8Requirement))"
+        }
+        return nil
+    }
+}
+
+/// What this CPU and environment offer the engine; nothing here changes after start.
+public enum Engine {
     /// Whether this CPU can run `.int8` (AVX2 at least).
-    public static var int8Supported: Bool { int8Kernel != nil }
+    public static var int8Supported: Bool { defaultInt8Kernel != nil }
 
     /// What `.int8` needs, for messages that refuse it: the slowest int8 kernel's instructions.
     public static let int8Requirement = "an x86-64 CPU with AVX2 and FMA"
 
-    /// The int8 kernel models loaded from now on use: the fastest this CPU runs, unless the
-    /// environment's `MAST_INT8_KERNEL` (avx2, avx-vnni, avx512-vnni) names another it runs, which
-    /// is how one machine measures them side by side.
-    public private(set) nonisolated(unsafe) static var int8Kernel: Int8Kernel? = {
+    /// The int8 kernel `EngineOptions` picks when none is named: the fastest this CPU runs,
+    /// unless the environment's `MAST_INT8_KERNEL` (avx2, avx-vnni, avx512-vnni) names another
+    /// it runs, which is how one machine measures them side by side.
+    public static let defaultInt8Kernel: Int8Kernel? = {
         guard let name = ProcessInfo.processInfo.environment["MAST_INT8_KERNEL"] else { return Int8Kernel.best }
         if let chosen = Int8Kernel(rawValue: name), chosen.isAvailable { return chosen }
         // A benchmark knob set wrong must not pass unnoticed as a measurement of another kernel.
@@ -62,19 +87,4 @@ public enum Engine {
             "MAST_INT8_KERNEL=\(name): not an int8 kernel this CPU runs (it runs: \(runs.isEmpty ? "none" : runs)); using \(Int8Kernel.best?.rawValue ?? "none")\n".utf8))
         return Int8Kernel.best
     }()
-
-    /// Sets the int8 kernel of models loaded from now on (it must be available).
-    public static func setInt8Kernel(_ kernel: Int8Kernel) {
-        precondition(kernel.isAvailable, "this CPU does not run the \(kernel.rawValue) int8 kernel")
-        int8Kernel = kernel
-    }
-
-    /// The precision models loaded from now on use; float32 until set.
-    public private(set) nonisolated(unsafe) static var precision = MatrixPrecision.float32
-
-    /// Sets the precision of models loaded from now on. `.int8` needs `int8Supported`.
-    public static func setPrecision(_ precision: MatrixPrecision) {
-        precondition(precision == .float32 || int8Supported, "int8 needs \(int8Requirement)")
-        self.precision = precision
-    }
 }

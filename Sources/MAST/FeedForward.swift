@@ -15,9 +15,10 @@ struct FeedForward {
     }
 
     /// `hidden` is scratch of `rows × hidden` floats.
-    func forward(xNorm: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, hidden scratch: UnsafeMutablePointer<Float>, rows: Int) {
-        linear(out: scratch, inp: xNorm, weight: fc1Weight, bias: fc1Bias, rows: rows)
-        gelu(scratch, count: rows * hidden)
-        linear(out: out, inp: scratch, weight: fc2Weight, bias: fc2Bias, rows: rows, accumulate: true)
+    func forward(xNorm: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, hidden scratch: UnsafeMutablePointer<Float>, rows: Int,
+                 workers: Workers) {
+        linear(out: scratch, inp: xNorm, weight: fc1Weight, bias: fc1Bias, rows: rows, workers: workers)
+        gelu(scratch, count: rows * hidden, workers: workers)
+        linear(out: out, inp: scratch, weight: fc2Weight, bias: fc2Bias, rows: rows, accumulate: true, workers: workers)
     }
 }

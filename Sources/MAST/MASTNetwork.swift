@@ -9,7 +9,7 @@ final class MASTNetwork: Network {
     private let loader: WeightLoader
     private let state: MASTRunState
 
-    init(config: ArchitectureConfig, loader: WeightLoader) throws {
+    init(config: ArchitectureConfig, loader: WeightLoader, options: EngineOptions) throws {
         self.config = config
         self.loader = loader
         plans = BlockPlan.plans(for: config)
@@ -25,7 +25,7 @@ final class MASTNetwork: Network {
         headWeight = try loader.takeLinear("head.weight", outDim: config.numClasses, inDim: dimLast)
         headBias = try loader.take("head.bias", [config.numClasses])
         try loader.finish()
-        state = MASTRunState(config: config, plans: plans)
+        state = MASTRunState(config: config, plans: plans, options: options)
     }
 
     var embedding: UnsafeBufferPointer<Float> { UnsafeBufferPointer(state.embedding) }
@@ -35,7 +35,8 @@ final class MASTNetwork: Network {
         var x = state.x, y = state.y
         patchEmbedding(out: x, features: features, columns: state.columns, weight: patchWeight, bias: patchBias,
                        melBins: config.melBins, frames: config.frames, grid: grid,
-                       kernel: config.patchKernel, stride: config.patchStride, padding: config.patchPadding)
+                       kernel: config.patchKernel, stride: config.patchStride, padding: config.patchPadding,
+                       workers: state.workers)
         taps?("patch_embed", UnsafeBufferPointer(start: x, count: grid.count * dim0), [grid.count, dim0])
 
         for (i, block) in blocks.enumerated() {
@@ -51,9 +52,10 @@ final class MASTNetwork: Network {
         let last = plans[plans.count - 1], d = last.dimOut, n = last.gridQ.count
         let pooled = state.embedding.baseAddress!
         meanOverRows(out: pooled, inp: x, rows: n, dim: d)
-        layerNorm(out: pooled, inp: pooled, weight: normWeight, bias: normBias, rows: 1, dim: d, eps: normEpsilon)
+        layerNorm(out: pooled, inp: pooled, weight: normWeight, bias: normBias, rows: 1, dim: d, eps: normEpsilon,
+                  workers: state.workers)
         taps?("embedding", UnsafeBufferPointer(state.embedding), [d])
-        linear(out: logits, inp: pooled, weight: headWeight, bias: headBias, rows: 1)
+        linear(out: logits, inp: pooled, weight: headWeight, bias: headBias, rows: 1, workers: state.workers)
         taps?("logits", UnsafeBufferPointer(start: logits, count: config.numClasses), [config.numClasses])
     }
 }
@@ -66,29 +68,39 @@ final class MASTRunState {
     let qkv: UnsafeMutablePointer<Float>      // (tokens, 3·dimOut)
     let q: UnsafeMutablePointer<Float>        // pooled queries: (gridQ, dimOut)
     let k, v: UnsafeMutablePointer<Float>     // pooled keys and values: (gridKV, dimOut)
+    let pooled: [UnsafeMutablePointer<Float>] // [q, k, v], so attention walks them without making an array
     let attended: UnsafeMutablePointer<Float> // attn·v + q, all heads: (gridQ, dimOut)
     let packedHeads: UnsafeMutablePointer<Float> // every head's keys and values packed: heads × PackedHead
     let attention: [AttentionScratch]         // one per worker
+    /// Workers a forward pass splits its work over: the model's `EngineOptions.threads`, fixed
+    /// with the buffers sized for it (a process-wide count changed under a running model was a
+    /// SIGSEGV).
+    let workers: Workers
     let hidden: UnsafeMutablePointer<Float>   // MLP hidden: (gridQ, mlpRatio·dimOut)
     let columns: UnsafeMutablePointer<Float>  // patch im2col: (patch tokens, kF·kT)
     let embedding: UnsafeMutableBufferPointer<Float> // (dimLast)
     private let arena: ScratchArena
 
-    init(config: ArchitectureConfig, plans: [BlockPlan]) {
+    init(config: ArchitectureConfig, plans: [BlockPlan], options: EngineOptions) {
         func largest(_ size: (BlockPlan) -> Int) -> Int { plans.map(size).max() ?? 0 }
         let patch = config.patchGrid.count
         let residual = max(largest { $0.gridIn.count * max($0.dimIn, $0.dimOut) }, patch * plans[0].dimIn)
         let arena = ScratchArena(), make = arena.make
         self.arena = arena
+        let int8 = options.precision == .int8
+        let widest = max(largest { config.mlpRatio * max($0.dimIn, $0.dimOut) }, config.patchKernel[0] * config.patchKernel[1])
+        workers = Workers(count: options.threads, int8Rows: int8 ? max(largest { $0.gridIn.count }, patch) : 0,
+                          int8Depth: widest, arena: arena)
         x = make(residual); y = make(residual); xNorm = make(residual)
         skip = make(largest { $0.gridIn.count * $0.dimOut })
         qkv = make(largest { $0.gridIn.count * 3 * $0.dimOut })
         q = make(largest { $0.gridQ.count * $0.dimOut })
         k = make(largest { $0.gridKV.count * $0.dimOut })
         v = make(largest { $0.gridKV.count * $0.dimOut })
+        pooled = [q, k, v]
         attended = make(largest { $0.gridQ.count * $0.dimOut })
         packedHeads = make(largest { $0.heads * PackedHead.capacity(keys: $0.gridKV.count, headDim: $0.headDim) })
-        attention = (0 ..< parallelism).map { _ in
+        attention = (0 ..< options.threads).map { _ in
             AttentionScratch(scores: make(largest { $0.gridQ.count * $0.gridKV.count }),
                              relF: make(largest { $0.gridQ.count * $0.gridKV.f }),
                              relT: make(largest { $0.gridQ.count * $0.gridKV.t }))

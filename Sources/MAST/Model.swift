@@ -37,10 +37,16 @@ public final class Model: @unchecked Sendable {
     public let classes: [ClassLabel]
     /// Where the weights came from: a file path, or "random(seed)".
     public let source: String
+    /// Threads, precision and int8 kernel this model computes with.
+    public let options: EngineOptions
+    /// The file the weights were read from, as it was then; nil for random weights.
+    public let fileStamp: FileStamp?
     private let network: Network
 
     /// Loads and validates a model file; every failure names the file and the key or field.
-    public init(path: String) throws {
+    /// `options` must have no `problem` (the configuration and flags check them first).
+    public init(path: String, options: EngineOptions = EngineOptions()) throws {
+        precondition(options.problem == nil, options.problem ?? "")
         let file = try SafeTensorsFile(path: path)
         func field<T: Decodable>(_ name: String, _ type: T.Type, decoder: JSONDecoder = Self.decoder) throws -> T {
             guard let text = file.metadata[name] else {
@@ -78,24 +84,29 @@ public final class Model: @unchecked Sendable {
         self.classes = classes
         self.fbank = fbank
         self.source = path
-        self.network = try Self.network(config, WeightLoader(file: file))
+        self.fileStamp = file.stamp
+        self.options = options
+        self.network = try Self.network(config, WeightLoader(file: file, options: options), options: options)
     }
 
     /// A model with deterministic random weights, for `bench` and `info` without a trained file.
-    public init(randomWeights config: ArchitectureConfig, seed: UInt64 = 1) throws {
+    public init(randomWeights config: ArchitectureConfig, seed: UInt64 = 1, options: EngineOptions = EngineOptions()) throws {
+        precondition(options.problem == nil, options.problem ?? "")
         try config.validate()
         self.config = config
         self.classes = (0 ..< config.numClasses).map { ClassLabel(name: "class \($0)", id: "/x/\($0)") }
         self.normalization = FeatureNormalization(mean: -4.2677393, std: 4.5689974)
         self.fbank = FbankOptions(numMelBins: config.melBins)
         self.source = "random(\(seed))"
-        self.network = try Self.network(config, WeightLoader(randomSeed: seed))
+        self.fileStamp = nil
+        self.options = options
+        self.network = try Self.network(config, WeightLoader(randomSeed: seed, options: options), options: options)
     }
 
-    private static func network(_ config: ArchitectureConfig, _ loader: WeightLoader) throws -> Network {
+    private static func network(_ config: ArchitectureConfig, _ loader: WeightLoader, options: EngineOptions) throws -> Network {
         switch config.family {
-        case .mast: return try MASTNetwork(config: config, loader: loader)
-        case .ast: return try ASTNetwork(config: config, loader: loader)
+        case .mast: return try MASTNetwork(config: config, loader: loader, options: options)
+        case .ast: return try ASTNetwork(config: config, loader: loader, options: options)
         }
     }
 

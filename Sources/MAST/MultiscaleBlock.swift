@@ -12,9 +12,15 @@ struct MultiscaleBlock {
     let projBias: UnsafePointer<Float>?                // blocks.{i}.proj.bias (dimOut)
     let norm2Weight, norm2Bias: UnsafePointer<Float>  // blocks.{i}.norm2.{weight,bias} (dimOut)
     let mlp: FeedForward                               // blocks.{i}.mlp.*
+    /// The skip connection's max pool (kernel stride + 1 on a pooled axis), made once here so a
+    /// forward pass allocates nothing.
+    let skipPoolKernel: [Int]
+    let skipPoolPadding: [Int]
 
     init(plan: BlockPlan, index: Int, mlpRatio: Int, loader: WeightLoader) throws {
         self.plan = plan
+        skipPoolKernel = plan.qStride.map { $0 > 1 ? $0 + 1 : 1 }
+        skipPoolPadding = skipPoolKernel.map { $0 / 2 }
         let prefix = "blocks.\(index)"
         norm1Weight = try loader.take("\(prefix).norm1.weight", [plan.dimIn])
         norm1Bias = try loader.take("\(prefix).norm1.bias", [plan.dimIn])
@@ -32,24 +38,25 @@ struct MultiscaleBlock {
 
     /// `x[gridIn, dimIn]` → `y[gridQ, dimOut]`; `x` and `y` are distinct buffers.
     func forward(x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, state: MASTRunState) {
-        let p = plan, n = p.gridIn.count, nq = p.gridQ.count
-        layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: n, dim: p.dimIn, eps: normEpsilon)
+        let p = plan, n = p.gridIn.count, nq = p.gridQ.count, workers = state.workers
+        layerNorm(out: state.xNorm, inp: x, weight: norm1Weight, bias: norm1Bias, rows: n, dim: p.dimIn, eps: normEpsilon,
+                  workers: workers)
 
         var skip = UnsafePointer(x)
         if let projWeight {
-            linear(out: state.skip, inp: state.xNorm, weight: projWeight, bias: projBias, rows: n)
+            linear(out: state.skip, inp: state.xNorm, weight: projWeight, bias: projBias, rows: n, workers: workers)
             skip = UnsafePointer(state.skip)
         }
         if p.poolsQueries {
-            let kernel = p.qStride.map { $0 > 1 ? $0 + 1 : 1 }
             maxPool(out: y, inp: skip, channels: p.dimOut, gridIn: p.gridIn, gridOut: p.gridQ,
-                    kernel: kernel, stride: p.qStride, padding: kernel.map { $0 / 2 })
+                    kernel: skipPoolKernel, stride: p.qStride, padding: skipPoolPadding)
         } else {
             y.update(from: skip, count: nq * p.dimOut)
         }
 
         attention.forward(xNorm: state.xNorm, out: y, state: state)
-        layerNorm(out: state.xNorm, inp: y, weight: norm2Weight, bias: norm2Bias, rows: nq, dim: p.dimOut, eps: normEpsilon)
-        mlp.forward(xNorm: state.xNorm, out: y, hidden: state.hidden, rows: nq)
+        layerNorm(out: state.xNorm, inp: y, weight: norm2Weight, bias: norm2Bias, rows: nq, dim: p.dimOut, eps: normEpsilon,
+                  workers: workers)
+        mlp.forward(xNorm: state.xNorm, out: y, hidden: state.hidden, rows: nq, workers: workers)
     }
 }

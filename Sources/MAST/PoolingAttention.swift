@@ -20,9 +20,12 @@ struct PoolingAttention {
     let relPosT: [PackedMatrix]
     let projWeight: LinearWeight           // blocks.{i}.attn.proj.weight (dimOut, dimOut)
     let projBias: UnsafePointer<Float>     // blocks.{i}.attn.proj.bias (dimOut)
+    /// `plan.padding`, made once here so a forward pass allocates nothing.
+    let padding: [Int]
 
     init(plan: BlockPlan, prefix: String, loader: WeightLoader) throws {
         self.plan = plan
+        padding = plan.padding
         let hd = plan.headDim, d = plan.dimOut, kernel = plan.kernel
         qkvWeight = try loader.takeLinear("\(prefix).qkv.weight", outDim: 3 * d, inDim: plan.dimIn)
         qkvBias = try loader.take("\(prefix).qkv.bias", [3 * d])
@@ -69,16 +72,16 @@ struct PoolingAttention {
 
     /// Attention of `xNorm[gridIn, dimIn]`, added (after `proj`) into `out[gridQ, dimOut]`.
     func forward(xNorm: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, state: MASTRunState) {
-        let p = plan, d = p.dimOut, hd = p.headDim, nq = p.gridQ.count, nk = p.gridKV.count
-        linear(out: state.qkv, inp: xNorm, weight: qkvWeight, bias: qkvBias, rows: p.gridIn.count)
+        let p = plan, d = p.dimOut, hd = p.headDim, nq = p.gridQ.count, nk = p.gridKV.count, workers = state.workers
+        linear(out: state.qkv, inp: xNorm, weight: qkvWeight, bias: qkvBias, rows: p.gridIn.count, workers: workers)
 
-        for (which, target) in [state.q, state.k, state.v].enumerated() {
+        for (which, target) in state.pooled.enumerated() {
             let grid = which == 0 ? p.gridQ : p.gridKV
             depthwiseConvPool(out: target, inp: state.qkv + which * d, inStride: 3 * d, weight: poolWeight[which],
                               channels: d, headDim: hd, gridIn: p.gridIn, gridOut: grid,
-                              kernel: p.kernel, stride: which == 0 ? p.qStride : p.kvStride, padding: p.padding)
+                              kernel: p.kernel, stride: which == 0 ? p.qStride : p.kvStride, padding: padding)
             layerNorm(out: target, inp: target, weight: normWeight[which], bias: normBias[which],
-                      rows: grid.count * p.heads, dim: hd, eps: normEpsilon)
+                      rows: grid.count * p.heads, dim: hd, eps: normEpsilon, workers: workers)
         }
 
         // Residual pooling: every head's output starts from its pooled query.
@@ -90,8 +93,8 @@ struct PoolingAttention {
         }
         // Work items: each head, with its query rows cut into bands of whole frequency rows when
         // there are fewer heads than workers (stage 1 of mast-b has one head and 4096 queries).
-        let bands = min(max(parallelism / p.heads, 1), p.gridQ.f)
-        parallelChunks(p.heads * bands, costPerItem: 2 * nq * nk * hd / bands) { worker, items in
+        let bands = min(max(workers.count / p.heads, 1), p.gridQ.f)
+        parallelChunks(p.heads * bands, costPerItem: 2 * nq * nk * hd / bands, workers: workers.count) { worker, items in
             for item in items {
                 let head = item / bands, band = item % bands
                 let rows = (p.gridQ.f * band / bands) ..< (p.gridQ.f * (band + 1) / bands)
@@ -99,7 +102,7 @@ struct PoolingAttention {
                 attendBand(head: head, packed: packed, frequencyRows: rows, scratch: state.attention[worker], state: state)
             }
         }
-        linear(out: out, inp: state.attended, weight: projWeight, bias: projBias, rows: nq, accumulate: true)
+        linear(out: out, inp: state.attended, weight: projWeight, bias: projBias, rows: nq, accumulate: true, workers: workers)
     }
 
     /// One head's attention for the queries in grid rows `frequencyRows`, with

@@ -1,5 +1,6 @@
 /// The shipped architectures. `training/mast_tagger/architectures.json` holds the same table for
-/// the PyTorch side; `PresetTests` fails if the two drift apart.
+/// the PyTorch side; `ArchitectureTests.testPresetsMatchThePythonTable`
+/// fails if the two drift apart.
 extension ArchitectureConfig {
     public static let presets: [String: ArchitectureConfig] = [
         "ast": ast,

@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 #endif
 
-/// A read-only, memory-mapped safetensors file.
+/// A safetensors file, read into memory when opened. (Not memory-mapped: a file overwritten in
+/// place while a daemon ran it was a SIGBUS. A copy costs the file's size once, at load.)
 ///
 /// Layout: `u64 little-endian header length N`, `N bytes of JSON header`, `data`.
 /// The header maps each tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}`
@@ -13,11 +14,14 @@ import Glibc
 /// that names the tensor, never an out-of-bounds read later.
 public final class SafeTensorsFile: @unchecked Sendable {
     public let path: String
+    /// Which file was read (device, inode, size, modification time), for a reload to tell
+    /// whether the file at `path` has changed since.
+    public let stamp: FileStamp
     public let metadata: [String: String]
-    /// Tensor entries in file order (sorted by data offset).
+    /// Tensor entries by name.
     public let entries: [String: Entry]
 
-    private let mapping: UnsafeRawBufferPointer
+    private let contents: UnsafeRawBufferPointer
     private let dataStart: Int
 
     public enum DType: String, Sendable {
@@ -48,21 +52,32 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else {
             throw ModelFileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
+        stamp = FileStamp(info)
         let size = Int(info.st_size)
         guard size >= 8 else {
             throw ModelFileError.corrupt(path: path, reason: "file is \(size) bytes, shorter than the 8-byte header length")
         }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw ModelFileError.cannotOpen(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        let base = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        var filled = 0
+        while filled < size {
+            let n = read(fd, base + filled, size - filled)
+            if n > 0 { filled += n } else if n == 0 || errno != EINTR { break }
         }
-        let mapping = UnsafeRawBufferPointer(start: base, count: size)
+        guard filled == size else {
+            base.deallocate()
+            throw ModelFileError.corrupt(path: path, reason: "read \(filled) of \(size) bytes (the file changed or shrank while it was read)")
+        }
+        let contents = UnsafeRawBufferPointer(start: base, count: size)
 
         do {
-            let headerLength = Int(UInt64(littleEndian: mapping.loadUnaligned(as: UInt64.self)))
-            guard headerLength > 0, headerLength <= size - 8 else {
-                throw ModelFileError.corrupt(path: path, reason: "header length \(headerLength) does not fit in a \(size)-byte file")
+            // Compared as UInt64: a length above Int.max would not survive conversion (this module
+            // is built -Ounchecked, where the conversion does not trap but wraps).
+            let declared = UInt64(littleEndian: contents.loadUnaligned(as: UInt64.self))
+            guard declared > 0, declared <= UInt64(size - 8) else {
+                throw ModelFileError.corrupt(path: path, reason: "header length \(declared) does not fit in a \(size)-byte file")
             }
-            let headerBytes = Data(mapping[8 ..< 8 + headerLength])
+            let headerLength = Int(declared)
+            let headerBytes = Data(contents[8 ..< 8 + headerLength])
             guard let header = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
                 throw ModelFileError.corrupt(path: path, reason: "header is not a JSON object")
             }
@@ -82,16 +97,16 @@ public final class SafeTensorsFile: @unchecked Sendable {
             }
             self.metadata = metadata
             self.entries = entries
-            self.mapping = mapping
+            self.contents = contents
             self.dataStart = dataStart
         } catch {
-            munmap(base, size)
+            base.deallocate()
             throw error
         }
     }
 
     deinit {
-        munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count)
+        contents.deallocate()
     }
 
     private static func parseEntry(name: String, value: Any, dataSize: Int, path: String) throws -> Entry {
@@ -104,23 +119,28 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard let dtype = DType(rawValue: dtypeName) else {
             throw ModelFileError.unsupportedDType(path: path, key: name, dtype: dtypeName)
         }
-        let shape = shapeValues.map(\.intValue)
+        // Int64 values only: NSNumber's intValue would truncate 1e30 or 2^64 to something small.
+        let shape = shapeValues.compactMap { Int(exactly: $0.doubleValue) }
+        guard shape.count == shapeValues.count, let begin = Int(exactly: offsets[0].doubleValue), let end = Int(exactly: offsets[1].doubleValue)
+        else { throw bad("shape or data_offsets hold values that are not integers") }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("negative dimension in shape \(shape)") }
-        let begin = offsets[0].intValue, end = offsets[1].intValue
         guard begin >= 0, begin <= end, end <= dataSize else {
             throw bad("data_offsets [\(begin), \(end)] outside the \(dataSize)-byte data section (file truncated?)")
         }
-        let expected = shape.reduce(1, *) * dtype.byteCount
+        // Overflow-checked: [2^40, 2^40] wrapped to 0 bytes under -Ounchecked and matched an empty range.
+        guard let expected = checkedProduct(shape + [dtype.byteCount]) else {
+            throw bad("\(dtypeName) \(shape) is larger than any file can hold")
+        }
         guard end - begin == expected else {
             throw bad("holds \(end - begin) bytes but \(dtypeName) \(shape) needs \(expected)")
         }
         return Entry(dtype: dtype, shape: shape, begin: begin, end: end)
     }
 
-    /// A view of one tensor inside the mapping; it keeps the mapping alive.
+    /// A view of one tensor inside the file's contents; it keeps them alive.
     public func tensor(_ name: String) throws -> TensorView {
         guard let entry = entries[name] else { throw ModelFileError.missingTensor(path: path, key: name, expectedShape: nil) }
-        let bytes = UnsafeRawBufferPointer(rebasing: mapping[(dataStart + entry.begin) ..< (dataStart + entry.end)])
+        let bytes = UnsafeRawBufferPointer(rebasing: contents[(dataStart + entry.begin) ..< (dataStart + entry.end)])
         return TensorView(name: name, dtype: entry.dtype, shape: entry.shape, bytes: bytes, file: self)
     }
 
@@ -129,7 +149,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         public let dtype: DType
         public let shape: [Int]
         public let bytes: UnsafeRawBufferPointer
-        /// Holds the mapping that `bytes` points into.
+        /// Holds the contents that `bytes` points into.
         let file: SafeTensorsFile
 
         public var count: Int { shape.reduce(1, *) }

@@ -14,13 +14,20 @@ public final class WeightLoader: @unchecked Sendable {
     }
 
     private var source: Source
+    /// The precision and int8 kernel linear weights are packed for.
+    private let options: EngineOptions
     private var used: Set<String> = []
     private var owned: [UnsafeMutableBufferPointer<Float>] = []
-    public private(set) var parameterCount = 0
 
-    public init(file: SafeTensorsFile) { source = .file(file) }
+    public init(file: SafeTensorsFile, options: EngineOptions) {
+        source = .file(file)
+        self.options = options
+    }
 
-    public init(randomSeed: UInt64) { source = .random(SplitMix64(seed: randomSeed)) }
+    public init(randomSeed: UInt64, options: EngineOptions) {
+        source = .random(SplitMix64(seed: randomSeed))
+        self.options = options
+    }
 
     deinit { owned.forEach { $0.deallocate() } }
 
@@ -29,7 +36,6 @@ public final class WeightLoader: @unchecked Sendable {
         precondition(!used.contains(key), "weight '\(key)' requested twice")
         used.insert(key)
         let count = shape.reduce(1, *)
-        parameterCount += count
         switch source {
         case .file(let file):
             guard file.entries[key] != nil else {
@@ -66,19 +72,19 @@ public final class WeightLoader: @unchecked Sendable {
 
     /// The weight `key` of a linear layer, stored (outDim, inDim) or as `shape` with the same
     /// layout (a convolution's (outDim, 1, kF, kT)), packed as the product's right-hand side
-    /// (inDim × outDim) in the engine's precision. A widened F16/BF16 copy is freed once packed,
+    /// (inDim × outDim) in the options' precision. A widened F16/BF16 copy is freed once packed,
     /// so the model holds each matrix once.
     func takeLinear(_ key: String, outDim: Int, inDim: Int, shape: [Int]? = nil) throws -> LinearWeight {
         let ownedBefore = owned.count
         let weight = try take(key, shape ?? [outDim, inDim])
         let widened = owned.count > ownedBefore  // F16/BF16 (or random weights) in a buffer of its own
         let packed: LinearWeight
-        switch Engine.precision {
+        switch options.precision {
         case .float32:
             packed = .float32(PackedMatrix(transposing: weight, rowStride: inDim, n: outDim, k: inDim,
                                            into: allocate(PackedMatrix.capacity(k: inDim, n: outDim)).baseAddress!))
         case .int8:
-            packed = .int8(QuantizedMatrix(weight: weight, n: outDim, k: inDim, kernel: Engine.int8Kernel!) { bytes in
+            packed = .int8(QuantizedMatrix(weight: weight, n: outDim, k: inDim, kernel: options.int8Kernel) { bytes in
                 UnsafeMutableRawPointer(self.allocate((bytes + 3) / 4).baseAddress!)
             })
         }

@@ -8,41 +8,65 @@ import UnixSignals
 /// the configuration on SIGHUP, keeps systemd informed, and on graceful shutdown (SIGTERM,
 /// SIGINT) stops the input and closes open events before returning.
 ///
-/// A reload builds the new configuration completely (file, model, input) before touching the
-/// running pipeline; if any of it fails, the error is logged and the old pipeline keeps running.
+/// A reload is one swap: the new configuration, its model (loaded again only when the file, the
+/// path, threads or precision changed) and its tagger are built beside the running ones, and
+/// only when all of it is built does anything change; otherwise the error is logged and the
+/// running pipeline is untouched. When the input settings are unchanged the input stays and
+/// stream time continues; otherwise a new input is started before the old one stops.
+///
+/// Reloads and shutdown are serialised (`transition`): a reload in progress when SIGTERM
+/// arrives completes before shutdown stops the pipeline, and after shutdown has begun no
+/// reload starts anything.
 public final class DaemonService: Service, @unchecked Sendable {
     /// Reads the configuration (file plus command-line overrides) anew; called at start and on SIGHUP.
     public typealias ConfigurationSource = @Sendable () throws -> TaggerConfig
-    /// Loads the model a configuration names (threads first, see `Engine.setThreadCount`).
+    /// Loads the model a configuration names, with the configuration's engine options.
     public typealias ModelLoader = @Sendable (TaggerConfig) throws -> Model
+    /// Turns an error found while building a pipeline into one that names the file and line
+    /// (a `ConfigError` for an unknown class name, found only against the model).
+    public typealias ErrorLocator = @Sendable (Error) -> Error
 
     private let configuration: ConfigurationSource
     private let loadModel: ModelLoader
+    private let locate: ErrorLocator
     private let sink: RecordSink
     private let notifier: SystemdNotifier
     private let logger: Logger
+    /// Held for the whole of a reload and for shutdown's stop, so the two never interleave.
+    private let transition = NSLock()
     private let lock = NSLock()
-    private var pipeline: TaggingPipeline?  // guarded by `lock`
+    // Guarded by `lock`:
+    private var pipeline: TaggingPipeline?
+    private var shuttingDown = false
 
-    public init(configuration: @escaping ConfigurationSource, loadModel: @escaping ModelLoader, sink: RecordSink,
-                notifier: SystemdNotifier, logger: Logger) {
+    public init(configuration: @escaping ConfigurationSource, loadModel: @escaping ModelLoader,
+                locate: @escaping ErrorLocator = { $0 }, sink: RecordSink, notifier: SystemdNotifier, logger: Logger) {
         self.configuration = configuration
         self.loadModel = loadModel
+        self.locate = locate
         self.sink = sink
         self.notifier = notifier
         self.logger = logger
     }
 
     public func run() async throws {
+        // Trapped before READY=1: a SIGHUP sent as soon as systemd reports the service started
+        // must reload, not kill it (SIGHUP's default action, which systemd counts as a clean exit).
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let config = try configuration()
-        let first = try TaggingPipeline(config: config, model: loadModel(config), sink: sink, logger: logger)
-        try first.start()
+        let first: TaggingPipeline
+        do {
+            first = try TaggingPipeline(config: config, model: loadModel(config), sink: sink, logger: logger)
+            try first.start()
+        } catch {
+            throw locate(error)
+        }
         lock.withLock { pipeline = first }
         try? notifier.ready(status: "tagging \(config.input.source)")
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.reloadOnHangup() }
+                group.addTask { await self.reloadOn(hangups) }
                 group.addTask { await self.reportHealth() }
                 group.addTask { await self.waitForEndOfInput() }
                 await group.next()  // the input ended, or shutdown cancelled us
@@ -50,66 +74,115 @@ public final class DaemonService: Service, @unchecked Sendable {
             }
         } onGracefulShutdown: {
             try? self.notifier.stopping()
-            self.current.stop()
+            self.shutDown()
         }
-        current.stop()  // idempotent: closes open events at the end of input too
-        logger.info("stopped", metadata: ["status": "\(current.status)"])
+        shutDown()  // idempotent: closes open events at the end of input too
+        logger.info("stopped", metadata: ["status": "\(status)"])
         if let error = current.inputError { logger.error("input ended early: \(error)") }
     }
 
     private var current: TaggingPipeline { lock.withLock { pipeline! } }
 
-    private func reloadOnHangup() async {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in signals {
+    /// The pipeline's counters and the sink's losses: STATUS= and the end-of-run summary.
+    private var status: String { "\(current.status), \(sink.losses)" }
+
+    /// Marks the service as shutting down (no reload starts anything after this), then stops
+    /// the running pipeline once any reload in progress has finished.
+    func shutDown() {
+        lock.withLock { shuttingDown = true }
+        transition.withLock { current.stop() }
+    }
+
+    private func reloadOn(_ hangups: UnixSignalsSequence) async {
+        for await _ in hangups {
             try? notifier.reloading()
             reload()
-            try? notifier.ready(status: current.status)
+            try? notifier.ready(status: status)
         }
     }
 
-    /// Builds the new pipeline fully before stopping the old one; a configuration that fails to
-    /// load or build leaves the old one running. (The new one is installed before the old one
-    /// stops, so the old one's end is not taken for the end of the input.)
+    /// Builds the new configuration beside the running one and swaps it in whole, or logs why
+    /// not and changes nothing.
     func reload() {
-        let old = current
-        let next: TaggingPipeline
-        do {
-            let config = try configuration()
-            let sameModel = config.model == old.config.model && config.threads == old.config.threads
-            let model = sameModel ? old.model : try loadModel(config)
-            next = try TaggingPipeline(config: config, model: model, sink: sink, logger: logger)
-        } catch {
-            logger.error("configuration not reloaded, keeping the running one: \(error)")
+        transition.lock()
+        defer { transition.unlock() }
+        guard !lock.withLock({ shuttingDown }) else {
+            logger.notice("not reloaded: shutting down")
             return
         }
-        lock.withLock { pipeline = next }
-        old.stop()
+        let old = current
         do {
-            try next.start()
-            logger.notice("configuration reloaded")
-        } catch {
-            logger.error("new input failed to start (\(error)); going back to the previous configuration")
-            do {
-                let restored = try TaggingPipeline(config: old.config, model: old.model, sink: sink, logger: logger)
-                lock.withLock { pipeline = restored }
-                try restored.start()
-            } catch {
-                logger.critical("the previous input failed to start again: \(error)")
+            var config = try configuration()
+            noteRestartKeys(old: old.config, new: &config, input: old.input)
+            let reused = try reusableModel(of: old, for: config)
+            let model = try reused ?? loadModel(config)
+            if config.input == old.input && model.fbank.sampleRate == old.sampleRate {
+                guard try old.replaceStage(config: config, model: model) else {
+                    logger.notice("not reloaded: the input ended first")
+                    return
+                }
+                logger.notice("configuration reloaded", metadata: ["input": "kept", "model": "\(reused == nil ? "loaded" : "kept")"])
+                return
             }
+            let next = try TaggingPipeline(config: config, model: model, sink: sink, logger: logger)
+            try next.start()  // a failed start discards `next` (its threads end); the old one runs on
+            lock.withLock { pipeline = next }
+            old.stop()
+            logger.notice("configuration reloaded", metadata: ["input": "\(config.input.source)"])
+        } catch {
+            logger.error("configuration not reloaded, keeping the running one: \(locate(error))")
         }
     }
 
-    /// WATCHDOG=1 while the feature thread is making progress; STATUS= with the counters.
+    /// The running model when the new configuration asks for the same one: the same path (and
+    /// the file there unchanged since it was read), threads and precision.
+    private func reusableModel(of pipeline: TaggingPipeline, for config: TaggerConfig) throws -> Model? {
+        let running = pipeline.model, oldConfig = pipeline.config
+        guard config.model == oldConfig.model, try config.engineOptions() == running.options else { return nil }
+        guard let stamp = running.fileStamp, FileStamp(path: running.source) == stamp else {
+            logger.notice("\(running.source) changed on disk; loading it again")
+            return nil
+        }
+        return running
+    }
+
+    /// Logs the keys only a restart applies, and keeps their running values in `new`: the output
+    /// is bound once (the socket, or standard output), and standard input cannot be split
+    /// between an old and a new reader.
+    private func noteRestartKeys(old: TaggerConfig, new: inout TaggerConfig, input: TaggerConfig.Input) {
+        if new.output.target != old.output.target {
+            logger.warning("output.target changed to \(new.output.target): takes effect at restart; still writing to \(old.output.target)")
+            new.output.target = old.output.target
+        }
+        if new.output.socketMode != old.output.socketMode {
+            logger.warning("output.socket_mode changed: takes effect at restart")
+            new.output.socketMode = old.output.socketMode
+        }
+        if case .stdin = new.input.source, case .stdin = input.source, new.input != input {
+            logger.warning("input settings of stdin changed: they take effect at restart; the input is kept")
+            new.input = input
+        }
+    }
+
+    /// WATCHDOG=1 while the feature thread is making progress; STATUS= with the counters; a
+    /// warning when windows or samples were dropped since the last look (so at most one per
+    /// interval, however many drops).
     private func reportHealth() async {
         let interval = notifier.watchdogInterval ?? .seconds(10)
+        var reported: (pipeline: ObjectIdentifier?, windows: Int, samples: Int) = (nil, 0, 0)
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let pipeline = current
+            let drops = pipeline.drops
+            if reported.pipeline != ObjectIdentifier(pipeline) { reported = (ObjectIdentifier(pipeline), 0, 0) }
+            if drops.windows > reported.windows || drops.samples > reported.samples {
+                logger.warning("dropped \(drops.windows - reported.windows) windows (the model fell behind) and \(drops.samples - reported.samples) samples (the feature stage fell behind) in the last \(interval)")
+                reported = (ObjectIdentifier(pipeline), drops.windows, drops.samples)
+            }
             if notifier.watchdogInterval != nil, pipeline.isAlive(within: 2 * Double(interval.components.seconds) + 1) {
                 try? notifier.watchdog()
             }
-            try? notifier.status(pipeline.status)
+            try? notifier.status(status)
         }
     }
 

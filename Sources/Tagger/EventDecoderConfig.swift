@@ -59,28 +59,44 @@ public struct EventDecoderConfig: Codable, Equatable, Sendable {
         case minDuration = "min_duration", mergeGap = "merge_gap"
     }
 
-    public struct Invalid: Error, CustomStringConvertible {
-        public let key: String
-        public let reason: String
-        public var description: String { "events.\(key): \(reason)" }
-    }
+    /// Longest `min_duration` and `merge_gap`, in seconds; most smoothing `windows` and `n`
+    /// (each class keeps that many past scores).
+    public static let maximumSeconds = 3600.0
+    public static let maximumSmoothingWindows = 100
 
-    /// Checks values and that every name refers to a class or group of the model.
-    public func validate(classes labels: [(name: String, id: String)]) throws {
-        func fail(_ key: String, _ reason: String) -> Invalid { Invalid(key: key, reason: reason) }
+    /// Checks the values alone (ranges, hysteresis), as the configuration is loaded; each
+    /// failure names its key under `events.`.
+    public func validateValues() throws {
+        func fail(_ key: String, _ reason: String) -> ConfigError { ConfigError(key: "events.\(key)", reason: reason) }
         func checkPair(_ key: String, _ onset: Float, _ offset: Float) throws {
             guard (0 ... 1).contains(onset) else { throw fail("\(key)onset_threshold", "must be within 0…1, got \(onset)") }
             guard (0 ... 1).contains(offset) else { throw fail("\(key)offset_threshold", "must be within 0…1, got \(offset)") }
             guard offset <= onset else { throw fail("\(key)offset_threshold", "\(offset) is above the onset threshold \(onset)") }
         }
         try checkPair("", onsetThreshold, offsetThreshold)
-        guard minDuration >= 0 else { throw fail("min_duration", "must not be negative") }
-        guard mergeGap >= 0 else { throw fail("merge_gap", "must not be negative") }
-        switch smoothing.method {
-        case .none: break
-        case .average: guard smoothing.windows >= 1 else { throw fail("smoothing.windows", "must be at least 1") }
-        case .kOfN: guard smoothing.k >= 1, smoothing.n >= smoothing.k else { throw fail("smoothing.k", "needs 1 ≤ k ≤ n") }
+        // `contains` is false for NaN, so these also refuse non-finite values.
+        guard (0 ... Self.maximumSeconds).contains(minDuration) else {
+            throw fail("min_duration", "must be within 0…\(Int(Self.maximumSeconds)) seconds, got \(minDuration)")
         }
+        guard (0 ... Self.maximumSeconds).contains(mergeGap) else {
+            throw fail("merge_gap", "must be within 0…\(Int(Self.maximumSeconds)) seconds, got \(mergeGap)")
+        }
+        let most = Self.maximumSmoothingWindows
+        guard (1 ... most).contains(smoothing.windows) else {
+            throw fail("smoothing.windows", "must be within 1…\(most), got \(smoothing.windows)")
+        }
+        guard (1 ... most).contains(smoothing.n) else { throw fail("smoothing.n", "must be within 1…\(most), got \(smoothing.n)") }
+        guard (1 ... smoothing.n).contains(smoothing.k) else { throw fail("smoothing.k", "needs 1 ≤ k ≤ n, got k = \(smoothing.k)") }
+        for (name, thresholds) in classes {
+            try checkPair("classes.\(name).", thresholds.onsetThreshold ?? onsetThreshold, thresholds.offsetThreshold ?? offsetThreshold)
+        }
+        for (group, members) in groups where members.isEmpty { throw fail("groups.\(group)", "is empty") }
+    }
+
+    /// Checks the values and that every name refers to a class or group of the model.
+    public func validate(classes labels: [(name: String, id: String)]) throws {
+        func fail(_ key: String, _ reason: String) -> ConfigError { ConfigError(key: "events.\(key)", reason: reason) }
+        try validateValues()
         let known = Set(labels.flatMap { [$0.name, $0.id] })
         func checkName(_ name: String, _ key: String) throws {
             guard known.contains(name) || groups[name] != nil else {
@@ -88,15 +104,11 @@ public struct EventDecoderConfig: Codable, Equatable, Sendable {
             }
         }
         for (group, members) in groups {
-            guard !members.isEmpty else { throw fail("groups.\(group)", "is empty") }
             for member in members where !known.contains(member) {
                 throw fail("groups.\(group)", "'\(member)' is not a class of the model (name or id)")
             }
         }
-        for (name, thresholds) in self.classes {
-            try checkName(name, "classes.\(name)")
-            try checkPair("classes.\(name).", thresholds.onsetThreshold ?? onsetThreshold, thresholds.offsetThreshold ?? offsetThreshold)
-        }
+        for name in classes.keys { try checkName(name, "classes.\(name)") }
         for name in include { try checkName(name, "include") }
         for name in exclude { try checkName(name, "exclude") }
     }

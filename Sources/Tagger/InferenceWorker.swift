@@ -1,3 +1,4 @@
+import AudioInput
 import Foundation
 import MAST
 
@@ -13,12 +14,10 @@ public struct WindowResult: Sendable {
 
 /// Runs the model on its own thread, so capture and features never wait for inference.
 ///
-/// Pending windows wait in a bounded queue. In `.dropOldest` mode (live input) a full queue drops
+/// Pending windows wait in a bounded queue. With `.drop` (live input) a full queue drops
 /// its oldest window and counts it, so latency stays bounded when the CPU can't keep up; in
-/// `.block` mode (files, as fast as possible) `submit` waits for room instead.
+/// `.wait` (files, as fast as possible) `submit` waits for room instead.
 public final class InferenceWorker: @unchecked Sendable {
-    public enum Backpressure: Sendable { case dropOldest, block }
-
     private let model: Model
     private let capacity: Int
     private let backpressure: Backpressure
@@ -64,10 +63,10 @@ public final class InferenceWorker: @unchecked Sendable {
         condition.withLock {
             if pending.count >= capacity {
                 switch backpressure {
-                case .dropOldest:
+                case .drop:
                     pending.removeFirst()
                     dropped += 1
-                case .block:
+                case .wait:
                     while pending.count >= capacity && running { condition.wait() }
                 }
             }

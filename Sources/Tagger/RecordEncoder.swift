@@ -42,19 +42,29 @@ public struct RecordEncoder: Sendable {
         func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
         func score(_ value: Float) -> String { String(format: "%.2f", value) }
         func labels(_ labels: [Record.Label]) -> String {
-            labels.map { "\($0.label) \(score($0.score))" }.joined(separator: ", ")
+            labels.map { "\(Self.printable($0.label)) \(score($0.score))" }.joined(separator: ", ")
         }
         switch record {
         case .onset(let o):
-            return "\(Self.timestamp(o.time)) onset \(o.label) (\(o.id)) start=\(seconds(o.start)) score=\(score(o.score))"
+            return "\(Self.timestamp(o.time)) onset \(Self.printable(o.label)) (\(Self.printable(o.id))) start=\(seconds(o.start)) "
+                + "score=\(score(o.score))"
         case .event(let e):
-            return "\(Self.timestamp(e.time)) event \(e.label) (\(e.id)) start=\(seconds(e.start)) end=\(seconds(e.end)) "
-                + "duration=\(seconds(e.end - e.start)) peak=\(score(e.peak))"
+            return "\(Self.timestamp(e.time)) event \(Self.printable(e.label)) (\(Self.printable(e.id))) start=\(seconds(e.start)) "
+                + "end=\(seconds(e.end)) duration=\(seconds(e.end - e.start)) peak=\(score(e.peak))"
         case .tags(let t):
             return "tags \(seconds(t.start))-\(seconds(t.end)) \(labels(t.labels))"
         case .summary(let s):
-            return "summary \(s.file): \(labels(s.labels))"
+            return "summary \(Self.printable(s.file)): \(labels(s.labels))"
         }
+    }
+
+    /// A name from a model file, a configuration or a path, with control characters escaped
+    /// (`\u{0A}`): a newline in a class or group name forged whole lines in the text format.
+    static func printable(_ name: String) -> String {
+        guard name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return name }
+        return name.unicodeScalars.map { scalar in
+            scalar.properties.generalCategory == .control ? "\\u{\(String(scalar.value, radix: 16, uppercase: true))}" : String(scalar)
+        }.joined()
     }
 
     /// UTC ISO 8601 with milliseconds.

@@ -1,3 +1,4 @@
+import AudioInput
 import Features
 import Foundation
 import MAST
@@ -14,7 +15,7 @@ public final class StreamTagger: @unchecked Sendable {
         public var hopFrames: Int
         /// Windows that may wait for the model before the oldest is dropped (live) or the caller waits (files).
         public var queueCapacity = 2
-        public var backpressure = InferenceWorker.Backpressure.dropOldest
+        public var backpressure = Backpressure.drop
         /// With k > 0, a `tags` record with the k best classes of every window.
         public var tagsTopK = 0
         /// Classes below this probability are left out of `tags` records.

@@ -3,107 +3,187 @@ import Foundation
 import Logging
 import MAST
 
-/// One running configuration of the daemon:
+/// The daemon's running pipeline:
 ///
 ///     AudioSource ──► RingBuffer ──► feature thread ──► StreamTagger ──► RecordSink
 ///     (capture thread)               (fbank, windows)   (inference thread)
 ///
-/// `stop()` (shutdown, reload) and the end of the input both end with every open event closed
-/// and written.
+/// The input (source, ring, feature thread) lives as long as the pipeline. What follows it, the
+/// `Stage` (configuration, model, tagger), can be replaced while it runs (`replaceStage`): the
+/// feature thread finishes the old tagger (its last window, its open events) and hands the
+/// stream on to the new one at the same sample, so a reload that keeps the input neither
+/// restarts a file nor resets stream time.
+///
+/// `stop()` (shutdown, a reload that changes the input) and the end of the input both end with
+/// every open event closed and written.
 public final class TaggingPipeline: @unchecked Sendable {
-    public let model: Model
-    public let config: TaggerConfig
+    /// What a reload may replace without touching the input.
+    struct Stage {
+        let config: TaggerConfig
+        let model: Model
+        let tagger: StreamTagger
+    }
+
+    /// The input settings this pipeline was built with; a reload with equal ones keeps the input.
+    public let input: TaggerConfig.Input
+    /// The rate the input delivers (the first model's): a new model must take the same rate for
+    /// the input to stay.
+    public let sampleRate: Int
     private let source: AudioSource
     private let ring: RingBuffer
-    private let tagger: StreamTagger
+    private let sink: RecordSink
     private let logger: Logger
     private let state = NSCondition()
     // Guarded by `state`:
+    private var stage: Stage
+    /// Handed to the feature thread by `replaceStage`, adopted between two reads of the ring.
+    private var pendingStage: Stage?
+    private var started = false
     private var stopRequested = false
     private var featureThreadDone = false
     private var inputEndedOnItsOwn = false
     private var lastProgress = DispatchTime.now()
+    /// Windows processed and dropped by taggers already replaced, so the counters span reloads.
+    private var retiredWindows = (processed: 0, dropped: 0)
 
-    /// Builds the source and the tagger; nothing runs until `start()`.
+    /// Builds the source and the tagger; nothing reads the input until `start()`. A pipeline
+    /// that is not started must be `discard`ed.
     public init(config: TaggerConfig, model: Model, sink: RecordSink, logger: Logger) throws {
-        self.config = config
-        self.model = model
-        self.logger = logger
-        var settings = try StreamTagger.Settings(config: config)
-        // A file read as fast as possible is not live: wait for the model rather than drop windows.
-        if config.input.source.hasPrefix("wav:") && !config.input.realtime { settings.backpressure = .block }
-        let encoder = RecordEncoder(format: config.output.format)
-        tagger = try StreamTagger(model: model, settings: settings) { sink.write(line: encoder.line($0)) }
-        source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
-        guard config.input.bufferSeconds > 0 else {
-            throw ConfigError(key: "input.buffer_seconds", reason: "must be positive")
+        let tagger = try Self.tagger(config: config, model: model, sink: sink)
+        do {
+            source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
+            // Within `Limits.bufferSeconds` × a model rate of at most 96 kHz: a few hundred megabytes at most.
+            ring = try RingBuffer(capacity: Int(config.input.bufferSeconds * Double(tagger.sampleRate)))
+        } catch {
+            tagger.finish()  // joins its inference thread: a failed build leaves nothing running
+            throw error
         }
-        ring = try RingBuffer(capacity: Int(config.input.bufferSeconds * Double(tagger.sampleRate)))
+        input = config.input
+        sampleRate = tagger.sampleRate
+        stage = Stage(config: config, model: model, tagger: tagger)
+        self.sink = sink
+        self.logger = logger
     }
 
-    /// The input named by `input.source`: `alsa:DEVICE`, `wav:PATH` or `stdin`.
+    /// The tagger a configuration asks for, writing to `sink`.
+    private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink) throws -> StreamTagger {
+        var settings = try StreamTagger.Settings(config: config)
+        // An input that is not live waits for the model rather than drop windows.
+        if !config.input.isLive { settings.backpressure = .wait }
+        let encoder = RecordEncoder(format: config.output.format)
+        return try StreamTagger(model: model, settings: settings) { sink.write(line: encoder.line($0)) }
+    }
+
+    public var config: TaggerConfig { state.withLock { stage.config } }
+    public var model: Model { state.withLock { stage.model } }
+
+    /// Replaces the configuration and model after the input (which must be `input` at
+    /// `sampleRate`): builds the new tagger (throwing, with nothing changed, when the
+    /// configuration does not fit the model), then waits until the feature thread has finished
+    /// the old one and passed the stream on. Returns false when the input ended first.
+    public func replaceStage(config: TaggerConfig, model: Model) throws -> Bool {
+        precondition(config.input == input && model.fbank.sampleRate == sampleRate, "the input must stay as it is")
+        let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink))
+        return state.withLock {
+            guard !featureThreadDone else {
+                next.tagger.finish()
+                return false
+            }
+            pendingStage = next
+            while pendingStage != nil && !featureThreadDone { state.wait() }
+            return stage.tagger === next.tagger
+        }
+    }
+
+    /// The input named by `input.source`.
     static func source(_ input: TaggerConfig.Input, sampleRate: Int, logger: Logger) throws -> AudioSource {
-        let selection = try input.channelSelection()
-        let spec = input.source
-        if spec.hasPrefix("alsa:") {
-            let device = String(spec.dropFirst("alsa:".count))
-            guard !device.isEmpty else { throw ConfigError(key: "input.source", reason: "alsa: needs a device name, e.g. alsa:default") }
-            guard input.rate > 0 else { throw ConfigError(key: "input.rate", reason: "must be positive") }
+        switch input.source {
+        case .alsa(let device):
             return ALSACapture(configuration: .init(
-                device: device, outputRate: sampleRate, requestedRate: input.rate, channelSelection: selection,
+                device: device, outputRate: sampleRate, requestedRate: input.rate, channelSelection: input.channel,
                 watchdogSeconds: input.watchdogSeconds, initialBackoffSeconds: input.retryInitialSeconds,
                 maxBackoffSeconds: input.retryMaxSeconds), logger: logger)
-        }
-        if spec.hasPrefix("wav:") {
-            let path = String(spec.dropFirst("wav:".count))
-            guard !path.isEmpty else { throw ConfigError(key: "input.source", reason: "wav: needs a path, e.g. wav:/tmp/a.wav") }
+        case .wav(let path):
             // Paced reading hands over 10 ms at a time, as a capture device's period would.
-            return WAVFileSource(path: path, options: .init(channelSelection: selection, outputRate: sampleRate,
+            return WAVFileSource(path: path, options: .init(channelSelection: input.channel, outputRate: sampleRate,
                                                             realTime: input.realtime, chunkFrames: input.realtime ? 160 : 4096),
                                  logger: logger)
-        }
-        if spec == "stdin" {
-            guard let format = SampleFormat(name: input.stdinFormat.uppercased()) else {
-                throw ConfigError(key: "input.stdin_format", reason: "'\(input.stdinFormat)' is not one of s16le, s24le, s32le, f32le")
-            }
-            guard input.stdinRate > 0, input.stdinChannels > 0 else {
-                throw ConfigError(key: "input.stdin_rate", reason: "rate and channels must be positive")
-            }
+        case .stdin:
             let reader = try RawPCMReader(fileDescriptor: STDIN_FILENO, format: AudioFormat(
-                sampleFormat: format, sampleRate: input.stdinRate, channels: input.stdinChannels), name: "stdin", logger: logger)
-            return RawPCMSource(reader: reader, options: .init(channelSelection: selection, outputRate: sampleRate), logger: logger)
+                sampleFormat: input.stdinFormat, sampleRate: input.stdinRate, channels: input.stdinChannels), name: "stdin", logger: logger)
+            return RawPCMSource(reader: reader, options: .init(channelSelection: input.channel, outputRate: sampleRate,
+                                                               backpressure: input.isLive ? .drop : .wait),
+                                logger: logger)
         }
-        throw ConfigError(key: "input.source", reason: "'\(spec)' is not alsa:DEVICE, wav:PATH or stdin")
     }
 
-    /// Opens the input and starts the feature thread.
+    /// Opens the input and starts the feature thread. When it throws, the pipeline is discarded.
     public func start() throws {
-        try source.start(into: ring)
+        do {
+            try source.start(into: ring)
+        } catch {
+            discard()
+            throw error
+        }
+        state.withLock { started = true }
         let thread = Thread { [self] in
-            drain(ring, into: tagger) {
-                state.withLock {
-                    lastProgress = .now()
-                    return stopRequested
-                }
-            }
-            tagger.finish()
+            drain(ring, into: { state.withLock { stage.tagger } }, shouldStop: checkIn)
+            let (last, unadopted) = state.withLock { (stage.tagger, pendingStage) }
+            last.finish()
+            unadopted?.tagger.finish()
             state.withLock {
                 inputEndedOnItsOwn = !stopRequested
+                pendingStage = nil
                 featureThreadDone = true
                 state.broadcast()
             }
         }
         thread.name = "mast-features"
         thread.start()
-        logger.info("tagging", metadata: ["input": "\(source.name)", "model": "\(model.source)",
-                                          "hop": "\(config.windows.hop)", "window_frames": "\(model.config.frames)"])
+        let current = state.withLock { stage }
+        logger.info("tagging", metadata: ["input": "\(source.name)", "model": "\(current.model.source)",
+                                          "hop": "\(current.config.windows.hop)", "window_frames": "\(current.model.config.frames)"])
+    }
+
+    /// The feature thread between two reads of the ring: reports progress, adopts a pending
+    /// stage, and says whether to stop.
+    private func checkIn() -> Bool {
+        let (stop, pending, current) = state.withLock {
+            lastProgress = .now()
+            return (stopRequested, pendingStage, stage)
+        }
+        guard let pending else { return stop }
+        current.tagger.finish()  // its last window and its open events, before the new tagger's first
+        pending.tagger.skip(to: current.tagger.nextSample)
+        state.withLock {
+            retiredWindows.processed += current.tagger.processedWindows
+            retiredWindows.dropped += current.tagger.droppedWindows
+            stage = pending
+            pendingStage = nil
+            state.broadcast()
+        }
+        return stop
     }
 
     /// Stops the input, finishes what is buffered and closes open events. Returns when done.
     public func stop() {
-        state.withLock { stopRequested = true }
+        let wasStarted = state.withLock {
+            stopRequested = true
+            return started
+        }
+        guard wasStarted else { return discard() }
         source.stop()
         waitUntilFinished()
+    }
+
+    /// Lets go of a pipeline that never started: its tagger's inference thread ends.
+    private func discard() {
+        let tagger = state.withLock {
+            featureThreadDone = true
+            state.broadcast()
+            return stage.tagger
+        }
+        tagger.finish()
     }
 
     /// Blocks until the input has ended (or `stop()`), and every record is out.
@@ -120,11 +200,20 @@ public final class TaggingPipeline: @unchecked Sendable {
         }
     }
 
-    /// Counters for logs and systemd's STATUS=.
+    /// Windows dropped (the model fell behind) and samples dropped (the feature stage fell
+    /// behind) so far, over every stage this input has fed.
+    public var drops: (windows: Int, samples: Int) {
+        let (tagger, retired) = state.withLock { (stage.tagger, retiredWindows) }
+        return (retired.dropped + tagger.droppedWindows, Int(ring.overrunSamples))
+    }
+
+    /// Counters for logs and systemd's STATUS=, over every stage this input has fed.
     public var status: String {
+        let (tagger, retired) = state.withLock { (stage.tagger, retiredWindows) }
         let audio = Double(tagger.nextSample) / Double(tagger.sampleRate)
         return String(format: "%.0f s of audio, %d windows, %d dropped windows, %d overrun samples, %d xruns, %d reopens",
-                      audio, tagger.processedWindows, tagger.droppedWindows, Int(ring.overrunSamples),
+                      audio, retired.processed + tagger.processedWindows, retired.dropped + tagger.droppedWindows,
+                      Int(ring.overrunSamples),
                       Int(source.statistics.xruns.load(ordering: .relaxed)),
                       Int(source.statistics.reopens.load(ordering: .relaxed)))
     }

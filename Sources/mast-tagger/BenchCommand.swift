@@ -41,17 +41,17 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        Engine.setThreadCount(threads)
-        Engine.setPrecision(precision)
+        let engine = EngineOptions(threads: threads, precision: precision)
+        if let problem = engine.problem { throw ValidationError(problem) }
         let peak = sgemmSize > 0 ? try OpenBLASReference().gflops(size: sgemmSize, threads: threads) : nil
         if !json, let peak { print(String(format: "sgemm %d×%d: %.1f GFLOP/s on %d thread(s)", sgemmSize, sgemmSize, peak, threads)) }
 
         let models: [Model]
         if let path = selection.model {
-            models = [try Model(path: path)]
+            models = [try Model(path: path, options: engine)]
         } else {
             let names = selection.architecture.map { [$0] } ?? ArchitectureConfig.presets.keys.sorted()
-            models = try names.map { try Model(randomWeights: selection.preset($0)) }
+            models = try names.map { try Model(randomWeights: selection.preset($0), options: engine) }
         }
         for model in models {
             let features = try inputFeatures(for: model.config)

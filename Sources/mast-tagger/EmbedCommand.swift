@@ -22,23 +22,24 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         bootstrapLogging(level: .warning)
+        try StandardDescriptors.requireOpen(input: false, output: npy == nil)
         let config = try options.configuration()
         let model = try ModelLocator.load(config)
         var settings = try StreamTagger.Settings(config: config)
-        settings.backpressure = .block
+        settings.backpressure = .wait
         settings.keepEmbeddings = true
         let lock = NSLock()
         var windows: [WindowResult] = []
         let tagger = try StreamTagger(model: model, settings: settings, observe: { result in
             lock.withLock { windows.append(result) }
         }, emit: { _ in })
-        try feed(file: file, to: tagger, channel: config.input.channelSelection(), logger: Logger(label: "mast-tagger"))
+        try feed(file: file, to: tagger, channel: config.input.channel, logger: Logger(label: "mast-tagger"))
 
         let rate = Double(tagger.sampleRate)
         if let npy {
             try NumpyArray.write(rows: windows.map { $0.embedding! }, to: npy)
         } else {
-            let output = StdoutSink(overflow: .wait) { _ in }
+            let output = StdoutSink(backpressure: .wait)
             for window in windows {
                 let object: [String: Any] = ["file": file, "start": Double(window.startSample) / rate,
                                              "end": Double(window.endSample) / rate, "embedding": window.embedding!]
@@ -46,6 +47,7 @@ struct EmbedCommand: ParsableCommand {
                 output.write(line: String(decoding: data, as: UTF8.self))
             }
             output.finish()
+            try output.failIfUnwritten()
         }
     }
 }

@@ -35,7 +35,7 @@ struct InfoCommand: ParsableCommand {
 
     /// What `precision: auto` runs on this CPU, e.g. "int8 (avx-vnni kernel)".
     static var automaticArithmetic: String {
-        Engine.int8Kernel.map { "int8 (\($0.rawValue) kernel)" } ?? "float32"
+        Engine.defaultInt8Kernel.map { "int8 (\($0.rawValue) kernel)" } ?? "float32"
     }
 
     private func table(config: ArchitectureConfig, cost: ModelCost, classes: Int?) -> String {

@@ -29,55 +29,61 @@ struct RunCommand: AsyncParsableCommand {
         let options = self.options
         let configuration: DaemonService.ConfigurationSource = {
             var config = try options.configuration()
-            if let input = overrides.0 { config.input.source = input }
-            if let output = overrides.1 { config.output.target = output }
+            if let input = overrides.0 { config.input.source = try InputSource(parsing: input) }
+            if let output = overrides.1 { config.output.target = try OutputTarget(parsing: output) }
             if let topK = overrides.2 { config.tags.topK = topK }
             try config.validate()
             return config
         }
         let config = try configuration()
+        try StandardDescriptors.requireOpen(input: config.input.source == .stdin, output: config.output.target == .stdout)
+        warnIfWorldWritable([options.config, try? ModelLocator.resolve(config.model)].compactMap { $0 }, logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let sink: RecordSink
         var stdoutSink: StdoutSink?
         let shutdown = ShutdownTrigger()
-        if config.output.target == "stdout" {
-            let stdout = StdoutSink(overflow: .dropNewest) { closed in
-                logger.error("\(closed); stopping")
+        switch config.output.target {
+        case .stdout:
+            // A live input must not wait for a slow reader (lines are dropped, counted and
+            // logged); any other input waits, so that no record is lost.
+            let stdout = StdoutSink(backpressure: config.input.isLive ? .drop : .wait, logger: logger) { closed in
+                if closed.isBrokenPipe {
+                    logger.notice("\(closed); stopping")  // `run | head`: the reader has all it wanted
+                } else {
+                    logger.error("\(closed); stopping")
+                }
                 shutdown.fire()
             }
             stdoutSink = stdout
             sink = stdout
-        } else if config.output.target.hasPrefix("unix:") {
-            let server = UnixSocketServer(listener: try socketListener(config.output), logger: logger)
+        case .unix(let path):
+            let server = UnixSocketServer(listener: try socketListener(path: path, mode: config.output.socketMode), logger: logger)
             // Bound before the group runs: a bad path fails here, and READY=1 can't precede the socket.
             try await server.start()
             services.append(.init(service: server))
             sink = server
-        } else {
-            throw ValidationError("output.target: '\(config.output.target)' is neither stdout nor unix:PATH")
         }
 
-        let daemon = DaemonService(configuration: configuration, loadModel: ModelLocator.load, sink: sink,
+        let daemon = DaemonService(configuration: configuration, loadModel: ModelLocator.load,
+                                   locate: { [options] in options.locate($0) }, sink: sink,
                                    notifier: SystemdNotifier(), logger: logger)
         services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         shutdown.group = group
-        // A reader that stopped reading must not hold up the exit.
-        defer { stdoutSink?.finish(timeout: .seconds(1)) }
         try await group.run()
+        // A reader that stopped reading must not hold up the exit.
+        stdoutSink?.finish(timeout: .seconds(1))
+        // Records that could not be written are a failure; EPIPE (the reader left) is not.
+        if let error = stdoutSink?.writeError, !error.isBrokenPipe { throw ExitCode(1) }
     }
 
     /// The socket systemd passed (socket activation), or the configured path and mode.
-    private func socketListener(_ output: TaggerConfig.Output) throws -> UnixSocketServer.Listener {
+    private func socketListener(path: String, mode: String) throws -> UnixSocketServer.Listener {
         if let fd = try SystemdSocketActivation.listeningSocket() { return .fileDescriptor(fd) }
-        guard let mode = mode_t(output.socketMode, radix: 8), mode <= 0o777 else {
-            throw ValidationError("output.socket_mode: '\(output.socketMode)' is not an octal mode like 0660")
-        }
-        let path = String(output.target.dropFirst("unix:".count))
-        guard !path.isEmpty else { throw ValidationError("output.target: unix: needs a path, e.g. unix:/run/mast-tagger/tagger.sock") }
-        return .path(path, mode: mode)
+        // The configuration's validation checked that the mode parses.
+        return .path(path, mode: mode_t(mode, radix: 8)!)
     }
 }
 

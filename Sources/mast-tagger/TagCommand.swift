@@ -26,29 +26,32 @@ struct TagCommand: ParsableCommand {
 
     func run() throws {
         bootstrapLogging(level: .warning)
+        try StandardDescriptors.requireOpen(input: false, output: true)
         let config = try options.configuration()
         let model = try ModelLocator.load(config)
         let encoder = RecordEncoder(format: config.output.format)
         let logger = Logger(label: "mast-tagger")
         // Files wait for a slow reader rather than lose records.
-        let output = StdoutSink(overflow: .wait) { _ in }
-        defer { output.finish() }
+        let output = StdoutSink(backpressure: .wait)
         var failures = 0
-        for file in files {
+        for file in files where !output.isClosed {
             do {
                 try tag(file, model: model, config: config, encoder: encoder, output: output, logger: logger)
             } catch {
-                FileHandle.standardError.write(Data("mast-tagger: \(error)\n".utf8))
+                // A configuration error found against the model (an unknown class) is placed in the file.
+                FileHandle.standardError.write(Data("mast-tagger: \(options.locate(error))\n".utf8))
                 failures += 1
             }
         }
+        output.finish()
+        try output.failIfUnwritten()
         if failures > 0 { throw ExitCode(1) }
     }
 
     private func tag(_ file: String, model: Model, config: TaggerConfig, encoder: RecordEncoder, output: StdoutSink,
                      logger: Logger) throws {
         var settings = try StreamTagger.Settings(config: config)
-        settings.backpressure = .block
+        settings.backpressure = .wait
         settings.tagsTopK = 0
         let tagger = try StreamTagger(model: model, settings: settings) { record in
             guard topK == nil else { return }
@@ -57,7 +60,7 @@ struct TagCommand: ParsableCommand {
                 output.write(line: encoder.line(.event(event)))
             }
         }
-        try feed(file: file, to: tagger, channel: config.input.channelSelection(), logger: logger)
+        try feed(file: file, to: tagger, channel: config.input.channel, logger: logger)
         if let topK { output.write(line: encoder.line(.summary(.init(file: file, labels: tagger.topClasses(topK))))) }
     }
 }
@@ -68,8 +71,18 @@ func feed(file: String, to tagger: StreamTagger, channel: ChannelSelection, logg
                                logger: logger)
     let ring = try RingBuffer(capacity: tagger.sampleRate * 4)
     try source.start(into: ring)
-    drain(ring, into: tagger)
+    drain(ring, into: { tagger })
     source.stop()
     tagger.finish()
     if let error = source.lastError { throw error }
+}
+
+extension StdoutSink {
+    /// After `finish()`: fails (exit 1, with the reason on stderr) when records could not be
+    /// written; EPIPE is a reader that has all it wanted (`tag … | head`) and ends the run quietly.
+    func failIfUnwritten() throws {
+        guard let error = writeError, !error.isBrokenPipe else { return }
+        FileHandle.standardError.write(Data("mast-tagger: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
 }

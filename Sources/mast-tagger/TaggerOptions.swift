@@ -31,14 +31,11 @@ struct TaggerOptions: ParsableArguments {
     var threads: Int?
 
     @Option(help: "Linear-layer precision: auto, f32 or int8 (int8 needs AVX2).")
-    var precision: String?
+    var precision: TaggerConfig.Precision?
 
-    func validate() throws {
-        if let hop, hop <= 0 { throw ValidationError("--hop must be positive") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
-    }
-
-    /// The configuration file (or the defaults) with the flags applied.
+    /// The configuration file (or the defaults) with the flags applied. The flags pass the
+    /// same checks as the file's keys (`TaggerConfig.validate`); a problem with a flag's value
+    /// names the key it overrides.
     func configuration() throws -> TaggerConfig {
         var config = try self.config.map { try TaggerConfig.loader.load(path: $0) } ?? TaggerConfig()
         if let model { config.model = model }
@@ -49,9 +46,17 @@ struct TaggerOptions: ParsableArguments {
         try config.validate()
         return config
     }
+
+    /// An error found after loading (building the pipeline), with the configuration file's
+    /// name and the key's line when the key comes from the file.
+    func locate(_ error: Error) -> Error {
+        guard let error = error as? ConfigError, let path = config else { return error }
+        return TaggerConfig.loader.locate(error, inFileAt: path)
+    }
 }
 
 extension OutputFormat: ExpressibleByArgument {}
+extension TaggerConfig.Precision: ExpressibleByArgument {}
 
 /// Where the model comes from when no path is given: the one `make install` puts beside the
 /// binary's share directory, or the one in the source tree next to a build.
@@ -72,11 +77,8 @@ enum ModelLocator {
         return found
     }
 
-    /// Loads the model with the engine threads and precision set first (scratch buffers are
-    /// sized per thread; weights are packed in the precision).
+    /// Loads the model with the configuration's threads and precision, its own options.
     static func load(_ config: TaggerConfig) throws -> Model {
-        Engine.setThreadCount(config.threads)
-        Engine.setPrecision(try config.matrixPrecision())
-        return try Model(path: resolve(config.model))
+        try Model(path: resolve(config.model), options: config.engineOptions())
     }
 }

@@ -98,9 +98,12 @@ final class RawPCMTests: XCTestCase {
     }
 
     func testInvalidFormatNamesTheInput() {
-        let format = AudioFormat(sampleFormat: .s16LE, sampleRate: 16000, channels: 0)
-        XCTAssertThrowsError(try RawPCMReader(fileDescriptor: 0, format: format, name: "stdin", logger: log.logger)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("stdin: raw PCM format"), "\(error)")
+        let cases = [(0, 16000, "0 channels"), (1_000_000, 16000, "1000000 channels"), (1, 99_999_989, "99999989 Hz")]
+        for (channels, rate, fragment) in cases {
+            let format = AudioFormat(sampleFormat: .s16LE, sampleRate: rate, channels: channels)
+            XCTAssertThrowsError(try RawPCMReader(fileDescriptor: 0, format: format, name: "stdin", logger: log.logger)) { error in
+                XCTAssertTrue("\(error)".hasPrefix("stdin: ") && "\(error)".contains(fragment), "\(error)")
+            }
         }
     }
 }

@@ -114,4 +114,13 @@ final class ResamplerTests: XCTestCase {
         XCTAssertThrowsError(try Resampler(inputRate: 0, outputRate: 16000))
         XCTAssertThrowsError(try Resampler(inputRate: 48000, outputRate: -1))
     }
+
+    /// Rates with no common divisor need a filter phase per output sample; past the table cap
+    /// the resampler refuses instead of allocating hundreds of megabytes (99999989 Hz: 34 GB).
+    func testRatioNeedingAHugeTableIsRefused() {
+        XCTAssertThrowsError(try Resampler(inputRate: 767_999, outputRate: 16000)) { error in
+            XCTAssertTrue("\(error)".contains("16000-phase filter"), "\(error)")
+        }
+        XCTAssertNoThrow(try Resampler(inputRate: 44101, outputRate: 16000))
+    }
 }

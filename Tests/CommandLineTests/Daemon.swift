@@ -15,14 +15,23 @@ final class Daemon: @unchecked Sendable {
     private var out = Data(), err = Data()
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        // A daemon that exited must fail the test that writes to its stdin, not kill the test process.
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = stdinPipe
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [unowned self] h in let d = h.availableData; lock.withLock { out += d } }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [unowned self] h in let d = h.availableData; lock.withLock { err += d } }
+        // Weak: a handler may still run after a failed test has let go of its Daemon.
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            self?.lock.withLock { self?.out += d }
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            self?.lock.withLock { self?.err += d }
+        }
         try process.run()
     }
 
@@ -59,7 +68,11 @@ final class Daemon: @unchecked Sendable {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit {
+        stdoutPipe.fileHandleForReading.readabilityHandler = nil
+        stderrPipe.fileHandleForReading.readabilityHandler = nil
+        if process.isRunning { process.terminate() }
+    }
 
     /// A scratch directory for one test.
     static func temporaryDirectory() throws -> URL {

@@ -33,6 +33,18 @@ final class TagCommandTests: XCTestCase {
         XCTAssertEqual((tag.records().first?["labels"] as? [[String: Any]])?.first?["label"] as? String, "Tone 1 kHz")
     }
 
+    /// A class name the model does not have is found only against the model, and still named
+    /// with the configuration file and line.
+    func testUnknownClassIsPlacedInTheConfigurationFile() throws {
+        let wav = directory.appendingPathComponent("tone.wav")
+        try Daemon.writeToneWAV(wav, seconds: 1, toneStart: 0, toneEnd: 1)
+        let config = directory.appendingPathComponent("config.yaml")
+        try "threads: 1\nevents:\n  include: [Unicorn]\n".write(to: config, atomically: true, encoding: .utf8)
+        let tag = try Daemon(["tag", "--config", config.path, "--model", Daemon.testModel, wav.path])
+        XCTAssertEqual(tag.exitStatus(within: 15), 1)
+        XCTAssertTrue(tag.stderr.contains("\(config.path):3: events.include: 'Unicorn' is neither a class"), tag.stderr)
+    }
+
     func testMissingModelIsAClearError() throws {
         let tag = try Daemon(["tag", "--model", "/nonexistent/model.safetensors", "x.wav"])
         XCTAssertNotEqual(tag.exitStatus(within: 10), 0)

@@ -1,3 +1,4 @@
+import CQuantizedKernels
 @testable import MAST
 import XCTest
 
@@ -89,7 +90,7 @@ final class MatrixProductTests: XCTestCase {
             let matrix = quantized(w, kernel: kernel)
             defer { release(matrix) }
             var out = [Float](repeating: 1, count: m * n)
-            matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: bias, accumulate: true)
+            multiply(matrix, into: &out, x, bias: bias, accumulate: true)
             for i in 0 ..< m * n {
                 XCTAssertEqual(out[i], 1 + expected[i] + bias[i % n], "\(kernel): out[\(i / n)][\(i % n)]")
             }
@@ -105,7 +106,7 @@ final class MatrixProductTests: XCTestCase {
             let matrix = quantized(w, kernel: kernel)
             defer { release(matrix) }
             var out = [Float](repeating: .nan, count: m * n)
-            matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: nil, accumulate: false)
+            multiply(matrix, into: &out, x, bias: nil, accumulate: false)
             // Each term errs by at most |x|·δw + |ŵ|·δx, δ = half a step (max / 2·limit), values ≤ 1.
             let inputStep: Float = 0.5 / 127, weightStep = 0.5 / Float(kernel == .avx2 ? 63 : 127)
             let bound = Float(k) * (weightStep + (1 + weightStep) * inputStep)
@@ -125,7 +126,19 @@ final class MatrixProductTests: XCTestCase {
         let matrix = quantized(w, kernel: .avx2)
         defer { release(matrix) }
         var out = [Float](repeating: .nan, count: m * n)
-        matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: nil, accumulate: false)
+        multiply(matrix, into: &out, x, bias: nil, accumulate: false)
         XCTAssertEqual(out, reference(x: x, w: w, rows: m))
+    }
+
+    /// `matrix.multiply` over `m` rows of `x`, with scratch for the quantized rows.
+    func multiply(_ matrix: QuantizedMatrix, into out: inout [Float], _ x: [Float], bias: [Float]?, accumulate: Bool) {
+        var rows = [UInt8](repeating: 0, count: m * Int(mast_q8_padded_depth(Int32(k))))
+        var scales = [Float](repeating: 0, count: m)
+        rows.withUnsafeMutableBufferPointer { rows in
+            scales.withUnsafeMutableBufferPointer { scales in
+                matrix.multiply(out: &out, ldOut: n, inp: x, lda: k, rows: m, bias: bias, accumulate: accumulate,
+                                scratch: (rows.baseAddress!, scales.baseAddress!))
+            }
+        }
     }
 }

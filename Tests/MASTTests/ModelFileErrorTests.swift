@@ -112,6 +112,22 @@ final class ModelFileErrorTests: XCTestCase {
         XCTAssert(stageReason.contains("stages[3].dim"), stageReason)
     }
 
+    /// Sizes from a model file are checked with overflow-safe arithmetic (this module is built
+    /// -Ounchecked): `depth: 2^40` took 11 GB before a SIGABRT; a [2^40, 2^40] tensor wrapped to
+    /// "needs 0" bytes.
+    func testHugeArchitectureAndShapesAreRefusedWithoutAllocating() throws {
+        let deep = try edited("deep") {
+            $0.metadata["architecture"] = $0.metadata["architecture"]!.replacingOccurrences(
+                of: #""depth": \d+"#, with: "\"depth\": 1099511627776", options: .regularExpression)
+        }
+        guard case .badMetadata(_, "architecture", let reason)? = loadError(deep) else { return XCTFail("expected architecture error") }
+        XCTAssert(reason.contains("depth: must be within 1…256, got 1099511627776"), reason)
+
+        let huge = try edited("huge-shape") { $0.tensors["norm.bias"]!.shape = [1 << 40, 1 << 40] }
+        guard case .corruptTensor(_, "norm.bias", let why)? = loadError(huge) else { return XCTFail("expected corruptTensor") }
+        XCTAssert(why.contains("larger than any file can hold"), why)
+    }
+
     func testMissingFileIsReported() {
         XCTAssertEqual(loadError("/nonexistent/model.safetensors"),
                        .cannotOpen(path: "/nonexistent/model.safetensors", reason: "No such file or directory"))

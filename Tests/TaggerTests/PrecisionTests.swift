@@ -7,18 +7,11 @@ import XCTest
 /// engine may move scores by quantization noise, never change what the tagger says.
 final class PrecisionTests: XCTestCase {
     func probabilities(precision: MatrixPrecision, kernel: Int8Kernel? = nil, samples: [Float]) throws -> [[Float]] {
-        let kernelBefore = Engine.int8Kernel
-        Engine.setPrecision(precision)
-        if let kernel { Engine.setInt8Kernel(kernel) }
-        defer {
-            Engine.setPrecision(.float32)
-            if let kernelBefore { Engine.setInt8Kernel(kernelBefore) }
-        }
-        let model = try ShippedFiles.model()
+        let model = try ShippedFiles.model(options: EngineOptions(precision: precision, int8Kernel: kernel))
         let lock = NSLock()
         var windows: [[Float]] = []
         var settings = StreamTagger.Settings(hopFrames: 50)
-        settings.backpressure = .block
+        settings.backpressure = .wait
         let tagger = try StreamTagger(model: model, settings: settings,
                                       observe: { result in lock.withLock { windows.append(result.probabilities) } },
                                       emit: { _ in })

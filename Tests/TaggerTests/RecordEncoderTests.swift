@@ -27,4 +27,14 @@ final class RecordEncoderTests: XCTestCase {
         let labels = object["labels"] as! [[String: Any]]
         XCTAssertEqual(labels[0]["label"] as? String, "Say \"hi\"")
     }
+
+    /// A newline in a group or class name (from the configuration or the model file) must not
+    /// forge a second record line in the text format.
+    func testControlCharactersInNamesCannotForgeTextLines() {
+        let forged = "dog\n2026-11-18T11:06:40.125Z event Intruder (/x) start=0.000"
+        let line = RecordEncoder(format: .text).line(.event(.init(label: forged, id: "group:dog\r", start: 1.5, end: 3.25, time: time, peak: 0.5)))
+        XCTAssertFalse(line.contains("\n") || line.contains("\r"), line)
+        XCTAssertTrue(line.hasPrefix("2026-11-18T11:06:40.125Z event dog\\u{A}2026-11-18T11:06:40.125Z event Intruder (/x) start=0.000 (group:dog\\u{D})"), line)
+        XCTAssertFalse(RecordEncoder(format: .text).line(.tags(.init(start: 0, end: 1, labels: [.init(label: "a\nb", id: "/x", score: 1)]))).contains("\n"))
+    }
 }

@@ -7,9 +7,9 @@ import MAST
 enum ShippedFiles {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
 
-    /// models/mast-tagger.safetensors, loaded in the engine's current precision.
-    static func model() throws -> Model {
-        try Model(path: repository.appendingPathComponent("models/mast-tagger.safetensors").path)
+    /// models/mast-tagger.safetensors, loaded with `options`.
+    static func model(options: EngineOptions = EngineOptions()) throws -> Model {
+        try Model(path: repository.appendingPathComponent("models/mast-tagger.safetensors").path, options: options)
     }
 
     /// examples/scene.wav as mono samples.

@@ -12,7 +12,7 @@ final class ShippedModelTests: XCTestCase {
         let samples = try ShippedFiles.exampleSamples()
         let config = TaggerConfig()
         var settings = try StreamTagger.Settings(config: config)
-        settings.backpressure = .block
+        settings.backpressure = .wait
         let lock = NSLock()
         var events: [Record.Event] = []
         let tagger = try StreamTagger(model: model, settings: settings) { record in

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 @testable import Tagger
 import XCTest
@@ -65,7 +66,7 @@ final class StdoutSinkTests: XCTestCase {
         let block = [UInt8](repeating: 0x2E, count: 4096)
         while write(writeEnd, block, block.count) > 0 {}
         _ = fcntl(writeEnd, F_SETFL, flags)
-        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 4096, overflow: .dropNewest, onClosed: { _ in })
+        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 4096, backpressure: .drop, onClosed: { _ in })
         let line = String(repeating: "x", count: 100)
         let clock = ContinuousClock()
         var slowest = Duration.zero
@@ -88,7 +89,7 @@ final class StdoutSinkTests: XCTestCase {
             received.withLockedValue { $0 = readAll(readEnd) }
             done.fulfill()
         }.start()
-        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 256, overflow: .wait, onClosed: { _ in XCTFail("closed") })
+        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 256, backpressure: .wait, onClosed: { _ in XCTFail("closed") })
         let lines = (0 ..< 20_000).map { "line \($0)" }
         for line in lines { sink.write(line: line) }
         sink.finish()
@@ -96,5 +97,54 @@ final class StdoutSinkTests: XCTestCase {
         wait(for: [done], timeout: 30)
         XCTAssertEqual(received.withLockedValue { $0 }, lines.map { $0 + "\n" }.joined())
         XCTAssertEqual(sink.droppedLines, 0)
+    }
+
+    /// Drops are counted (for STATUS= and the summary) and logged, at most once per interval:
+    /// 9,167 of 17,004 lines were dropped behind a sleeping reader and nothing said so.
+    func testDropsAreCountedAndLoggedAtABoundedRate() throws {
+        let (readEnd, writeEnd) = try makePipe()
+        defer { close(readEnd); close(writeEnd) }
+        let messages = NIOLockedValueBox<[String]>([])
+        let logger = Logger(label: "test") { _ in CollectingLogHandler(messages: messages) }
+        let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 64, logger: logger)
+        // Nobody reads: the pipe fills (64 KiB), then the queue, then lines are dropped.
+        for i in 0 ..< 20000 { sink.write(line: "line \(i) of a record that nobody is reading") }
+        let dropped = sink.droppedLines
+        XCTAssertGreaterThan(dropped, 0)
+        XCTAssertEqual(sink.losses, "\(dropped) dropped stdout lines")
+        let logged = messages.withLockedValue { $0 }
+        XCTAssertEqual(logged.count, 1, "\(logged)")
+        XCTAssertEqual(logged.first, "standard output: 1 line(s) dropped (1 in all): its reader is slower than the tagger")
+        sink.finish(timeout: .milliseconds(100))
+    }
+
+    /// A write that fails for another reason than EPIPE (a full disk) is kept for the command
+    /// to turn into a non-zero exit; `tag >/dev/full` said nothing and exited 0.
+    func testWriteErrorIsKept() throws {
+        let full = open("/dev/full", O_WRONLY)
+        try XCTSkipIf(full < 0, "no /dev/full here")
+        defer { close(full) }
+        let sink = StdoutSink(fileDescriptor: full, backpressure: .wait)
+        sink.write(line: "lost")
+        sink.finish()
+        XCTAssertEqual(sink.writeError?.errno, ENOSPC)
+        XCTAssertEqual(sink.writeError?.isBrokenPipe, false)
+    }
+}
+
+/// Keeps every message logged through it.
+private struct CollectingLogHandler: LogHandler {
+    let messages: NIOLockedValueBox<[String]>
+    var logLevel = Logger.Level.trace
+    var metadata = Logger.Metadata()
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+             file: String, function: String, line: UInt) {
+        messages.withLockedValue { $0.append("\(message)") }
     }
 }

@@ -44,7 +44,7 @@ final class StreamTaggerTests: XCTestCase {
 
     func fileSettings() -> StreamTagger.Settings {
         var settings = StreamTagger.Settings(hopFrames: 50)
-        settings.backpressure = .block
+        settings.backpressure = .wait
         settings.decoder.exclude = ["Silence"]
         settings.decoder.smoothing.method = .none
         return settings
@@ -102,7 +102,7 @@ final class StreamTaggerTests: XCTestCase {
     }
 
     func testLiveModeDropsTheOldestWindowsWhenBehind() throws {
-        let worker = InferenceWorker(model: try testModel(), capacity: 1, backpressure: .dropOldest)
+        let worker = InferenceWorker(model: try testModel(), capacity: 1, backpressure: .drop)
         let gate = DispatchSemaphore(value: 0)
         let lock = NSLock()
         var seen: [Int] = []

@@ -95,6 +95,20 @@ final class UnixSocketServerTests: XCTestCase {
         }
     }
 
+    /// Any path bind(2) takes works, up to its 107 bytes (a staging name 13 bytes longer than the
+    /// path made 97–107-byte paths fail), and no staging file or directory is left beside it.
+    func testLongestPathWorksAndLeavesNothingBeside() async throws {
+        let stem = directory.file("")
+        let path = stem + String(repeating: "s", count: 107 - stem.utf8.count)
+        XCTAssertEqual(path.utf8.count, 107)
+        let server = UnixSocketServer(listener: .path(path, mode: 0o600), logger: logger)
+        try await server.start()
+        XCTAssertEqual(try XCTUnwrap(fileMode(path)) & S_IFMT, S_IFSOCK)
+        let folder = (path as NSString).deletingLastPathComponent
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [(path as NSString).lastPathComponent])
+        await server.stop()
+    }
+
     func testStaleSocketFileIsReplaced() async throws {
         let path = directory.file("tagger.sock")
         close(try boundSocket(type: Int32(SOCK_STREAM.rawValue), path: path))  // the file stays, nobody listens

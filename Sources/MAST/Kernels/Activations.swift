@@ -1,7 +1,7 @@
 /// GELU with the error function (PyTorch's default `nn.GELU()`), `x · ½(1 + erf(x/√2))`.
 @inline(__always)
-func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    parallelChunks(count, costPerItem: 16) { _, range in
+func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, workers: Workers) {
+    parallelChunks(count, costPerItem: 16, workers: workers.count) { _, range in
         for i in range {
             let v = x[i]
             x[i] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752))

@@ -11,10 +11,12 @@ func attentionHead(
     out: UnsafeMutablePointer<Float>, outStride: Int, q: UnsafePointer<Float>, qStride: Int,
     keys: PackedMatrix, values: PackedMatrix, scores: UnsafeMutablePointer<Float>,
     queries: Int, scale: Float, accumulate: Bool,
-    positionBias: ((UnsafeMutablePointer<Float>) -> Void)? = nil
+    // Not optional: an optional closure is escaping, and its context was a heap allocation per
+    // head and band in every forward pass.
+    positionBias: (UnsafeMutablePointer<Float>) -> Void = { _ in }
 ) {
     gemm(out: scores, ldOut: keys.n, a: q, lda: qStride, b: keys, rows: queries, alpha: scale)
-    positionBias?(scores)
+    positionBias(scores)
     softmaxRows(scores, rows: queries, cols: keys.n)
     gemm(out: out, ldOut: outStride, a: scores, lda: keys.n, b: values, rows: queries, accumulate: accumulate)
 }

@@ -3,9 +3,9 @@
 @inline(__always)
 func layerNorm(
     out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    bias: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float
+    bias: UnsafePointer<Float>, rows: Int, dim: Int, eps: Float, workers: Workers
 ) {
-    parallelChunks(rows, costPerItem: 8 * dim) { _, range in
+    parallelChunks(rows, costPerItem: 8 * dim, workers: workers.count) { _, range in
         for r in range {
             let x = inp + r * dim, y = out + r * dim
             let mean = sum(x, count: dim) / Float(dim)

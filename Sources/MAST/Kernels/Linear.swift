@@ -10,10 +10,10 @@ let normEpsilon: Float = 1e-6
 @inline(__always)
 func linear(
     out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: LinearWeight,
-    bias: UnsafePointer<Float>?, rows: Int, accumulate: Bool = false
+    bias: UnsafePointer<Float>?, rows: Int, accumulate: Bool = false, workers: Workers
 ) {
     let inDim = weight.inDim, outDim = weight.outDim
-    parallelChunks(rows, costPerItem: inDim * outDim) { _, range in
+    parallelChunks(rows, costPerItem: inDim * outDim, workers: workers.count) { worker, range in
         let first = range.lowerBound
         switch weight {
         case .float32(let matrix):
@@ -21,13 +21,14 @@ func linear(
                  rows: range.count, accumulate: accumulate, bias: bias)
         case .int8(let matrix):
             matrix.multiply(out: out + first * outDim, ldOut: outDim, inp: inp + first * inDim, lda: inDim,
-                            rows: range.count, bias: bias, accumulate: accumulate)
+                            rows: range.count, bias: bias, accumulate: accumulate,
+                            scratch: workers.int8Scratch(worker, rows: range.count, k: inDim))
         }
     }
 }
 
 /// A linear layer's weight as the engine multiplies it: packed float32, or int8 where the
-/// engine runs quantized (`Engine.setPrecision`).
+/// model was loaded for int8 (`EngineOptions.precision`).
 enum LinearWeight {
     case float32(PackedMatrix)
     case int8(QuantizedMatrix)

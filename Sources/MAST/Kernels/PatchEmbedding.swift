@@ -7,7 +7,7 @@
 func patchEmbedding(
     out: UnsafeMutablePointer<Float>, features: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
     weight: LinearWeight, bias: UnsafePointer<Float>, melBins: Int, frames: Int,
-    grid: Grid, kernel: [Int], stride: [Int], padding: [Int]
+    grid: Grid, kernel: [Int], stride: [Int], padding: [Int], workers: Workers
 ) {
     let kF = kernel[0], kT = kernel[1], k = kF * kT
     for of in 0 ..< grid.f {
@@ -23,5 +23,5 @@ func patchEmbedding(
             }
         }
     }
-    linear(out: out, inp: columns, weight: weight, bias: bias, rows: grid.count)
+    linear(out: out, inp: columns, weight: weight, bias: bias, rows: grid.count, workers: workers)
 }

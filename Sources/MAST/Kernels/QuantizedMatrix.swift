@@ -23,15 +23,13 @@ struct QuantizedMatrix {
     }
 
     /// `out[m, n] = inp[m, k] · weight (+ bias) (+ out)`, on the calling thread.
+    /// `scratch` holds the quantized rows (m × padded k bytes) and their m scales: the calling
+    /// worker's, made with the run state (a temporary allocation here was one heap allocation
+    /// per product once m·k passed the stack's share).
     func multiply(out: UnsafeMutablePointer<Float>, ldOut: Int, inp: UnsafePointer<Float>, lda: Int, rows m: Int,
-                  bias: UnsafePointer<Float>?, accumulate: Bool) {
-        let depth = Int(mast_q8_padded_depth(Int32(k)))
-        // Row buffers live on the stack where the thread has room (they are m·k bytes).
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: m * depth) { rows in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: m) { rowScales in
-                mast_q8_gemm(kernel.code, out, Int32(ldOut), inp, Int32(lda), Int32(m), packed, scales, sums, Int32(n), Int32(k),
-                             bias, accumulate ? 1 : 0, rows.baseAddress!, rowScales.baseAddress!)
-            }
-        }
+                  bias: UnsafePointer<Float>?, accumulate: Bool,
+                  scratch: (rows: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<Float>)) {
+        mast_q8_gemm(kernel.code, out, Int32(ldOut), inp, Int32(lda), Int32(m), packed, scales, sums, Int32(n), Int32(k),
+                     bias, accumulate ? 1 : 0, scratch.rows, scratch.scales)
     }
 }

@@ -35,14 +35,42 @@ public struct ConfigLoader<Config: Codable> {
         }
     }
 
+    /// Largest configuration file read: a configuration is a few kilobytes, and YAML parsing
+    /// costs about ten times a file's size in memory.
+    public static var maximumFileBytes: Int { 1 << 20 }
+
     public func load(path: String) throws -> Config {
-        let text: String
+        try load(yaml: Self.read(path), file: path)
+    }
+
+    /// The file's text, refused beyond `maximumFileBytes` (counted as read, so a FIFO or a file
+    /// that grows is bounded too) or when it is not UTF-8.
+    static func read(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw Problem(file: path, line: nil, key: "", reason: "cannot read: \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        let data: Data
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            data = try handle.read(upToCount: maximumFileBytes + 1) ?? Data()
         } catch {
             throw Problem(file: path, line: nil, key: "", reason: "cannot read: \(error.localizedDescription)")
         }
-        return try load(yaml: text, file: path)
+        guard data.count <= maximumFileBytes else {
+            throw Problem(file: path, line: nil, key: "", reason: "larger than \(maximumFileBytes / 1024) KiB; not a configuration file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Problem(file: path, line: nil, key: "", reason: "not UTF-8 text; not a configuration file")
+        }
+        return text
+    }
+
+    /// A `ConfigError` found after loading (while building the pipeline, against the model's
+    /// classes), placed at its key's line in the file the configuration came from.
+    public func locate(_ error: ConfigError, inFileAt path: String) -> Problem {
+        let root = (try? Self.read(path)).flatMap { try? Yams.compose(yaml: $0) }
+        let keys = error.key.split(separator: ".").map(String.init)
+        return Problem(file: path, line: root.flatMap { Self.node(at: keys, in: $0)?.mark?.line }, key: error.key, reason: error.reason)
     }
 
     public func load(yaml: String, file: String) throws -> Config {
@@ -50,7 +78,7 @@ public struct ConfigLoader<Config: Codable> {
         do {
             user = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
-            throw Problem(file: file, line: Self.line(of: error), key: "", reason: "not valid YAML: \(error)")
+            throw Problem(file: file, line: Self.line(of: error), key: "", reason: "not valid YAML: \(Self.problem(of: error))")
         }
         let base = try Yams.compose(yaml: YAMLEncoder().encode(defaults))!
         guard let user else { return defaults }  // an empty file: the defaults, which are valid
@@ -69,8 +97,8 @@ public struct ConfigLoader<Config: Codable> {
         do {
             try validate(config)
         } catch let error as ConfigError {
-            let keys = error.key.split(separator: ".").map(String.init)
-            throw Problem(file: file, line: Self.node(at: keys, in: user)?.mark?.line, key: error.key, reason: error.reason)
+            throw Problem(file: file, line: Self.node(at: error.key.split(separator: ".").map(String.init), in: user)?.mark?.line,
+                          key: error.key, reason: error.reason)
         }
         return config
     }
@@ -132,6 +160,17 @@ public struct ConfigLoader<Config: Codable> {
         case is Bool.Type: return "true or false"
         case is String.Type: return "a string"
         default: return "\(type)"
+        }
+    }
+
+    /// What is wrong, without the line of the file Yams quotes: a file given by mistake
+    /// (`--config /etc/shadow`) must not have its contents echoed into a log.
+    private static func problem(of error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return "\(problem) (column \(mark.column))"
+        default:
+            return "the file could not be parsed"
         }
     }
 

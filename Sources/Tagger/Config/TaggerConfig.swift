@@ -10,8 +10,8 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     /// Worker threads for inference. One suits the streaming models: a window takes a few
     /// milliseconds, and a second thread costs more CPU than it saves in time.
     public var threads = 1
-    /// Linear-layer arithmetic: `auto` (int8 where the CPU has AVX2, else f32), `f32` or `int8`.
-    public var precision = "auto"
+    /// Linear-layer arithmetic.
+    public var precision = Precision.auto
     public var input = Input()
     public var windows = Windows()
     public var events = EventDecoderConfig()
@@ -20,11 +20,27 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// `precision`: `auto` (int8 where the CPU has AVX2, else f32), `f32` or `int8`.
+    public enum Precision: String, Codable, Equatable, Sendable, CaseIterable {
+        case auto, f32, int8
+
+        public init(parsing text: String) throws {
+            guard let value = Self(rawValue: text) else {
+                throw ConfigError(key: "precision", reason: "'\(text)' is not auto, f32 or int8")
+            }
+            self = value
+        }
+
+        public init(from decoder: Decoder) throws {
+            self = try decodeParsed(from: decoder, Self.init(parsing:))
+        }
+    }
+
     public struct Input: Codable, Equatable, Sendable {
         /// `alsa:DEVICE` (default, hw:CARD=…,DEV=…, plughw:…), `wav:PATH` or `stdin`.
-        public var source = "alsa:default"
+        public var source = InputSource.alsa(device: "default")
         /// `mix` averages all channels; a number picks one channel (0 is the first).
-        public var channel = "mix"
+        public var channel = ChannelSelection.average
         /// Capture rate to ask the device for; audio is resampled to the model's rate when it differs.
         public var rate = 16000
         /// Audio buffered between capture and the feature stage, in seconds.
@@ -32,9 +48,12 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         /// Read wav input at real time (true) or as fast as possible (false).
         public var realtime = true
         /// Raw PCM on stdin: sample format (s16le, s32le, f32le), rate and channels.
-        public var stdinFormat = "s16le"
+        public var stdinFormat = SampleFormat.s16LE
         public var stdinRate = 16000
         public var stdinChannels = 1
+        /// Raw PCM on stdin is live (a capture piped in): windows the model cannot keep up with
+        /// are dropped and counted. Otherwise (a recording) the input waits for the model.
+        public var stdinLive = false
         /// Reopen a capture device that has delivered nothing for this many seconds.
         public var watchdogSeconds = 5.0
         /// Back-off between attempts to open a missing device: first delay, doubling up to the maximum.
@@ -44,9 +63,20 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey {
             case source, channel, rate, realtime
             case bufferSeconds = "buffer_seconds"
-            case stdinFormat = "stdin_format", stdinRate = "stdin_rate", stdinChannels = "stdin_channels"
+            case stdinFormat = "stdin_format", stdinRate = "stdin_rate", stdinChannels = "stdin_channels", stdinLive = "stdin_live"
             case watchdogSeconds = "watchdog_seconds"
             case retryInitialSeconds = "retry_initial_seconds", retryMaxSeconds = "retry_max_seconds"
+        }
+
+        /// Whether this input is live audio, which must not be held up: windows the model cannot
+        /// keep up with are dropped (and counted). A file, or a pipe that is not live, waits for
+        /// the model instead, so nothing is lost.
+        public var isLive: Bool {
+            switch source {
+            case .alsa: true
+            case .wav: realtime
+            case .stdin: stdinLive
+            }
         }
     }
 
@@ -70,7 +100,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
 
     public struct Output: Codable, Equatable, Sendable {
         /// `stdout` or `unix:PATH` (a Unix domain socket every client of which gets every record).
-        public var target = "stdout"
+        public var target = OutputTarget.stdout
         public var format = OutputFormat.jsonl
         /// Permissions of the socket file, octal.
         public var socketMode = "0660"
@@ -91,39 +121,58 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     /// The engine precision `precision` asks for on this CPU.
     public func matrixPrecision() throws -> MatrixPrecision {
         switch precision {
-        case "auto": return Engine.int8Supported ? .int8 : .float32
-        case "int8" where !Engine.int8Supported:
-            throw ConfigError(key: "precision", reason: "int8 needs \(Engine.int8Requirement); this one is not (use f32 or auto)")
-        default:
-            guard let chosen = MatrixPrecision(rawValue: precision) else {
-                throw ConfigError(key: "precision", reason: "'\(precision)' is not auto, f32 or int8")
+        case .auto: return Engine.int8Supported ? .int8 : .float32
+        case .f32: return .float32
+        case .int8:
+            guard Engine.int8Supported else {
+                throw ConfigError(key: "precision", reason: "int8 needs \(Engine.int8Requirement); this one is not (use f32 or auto)")
             }
-            return chosen
+            return .int8
         }
+    }
+
+    /// The engine options a model loaded for this configuration computes with.
+    public func engineOptions() throws -> EngineOptions {
+        EngineOptions(threads: threads, precision: try matrixPrecision())
+    }
+
+    /// Every numeric key's range (config.yaml documents them). Each bound keeps a value from a
+    /// few bytes of YAML away from a trap in a conversion to Int or an allocation of gigabytes.
+    public enum Limits {
+        public static let threads = 1 ... 64
+        public static let rate = AudioFormat.rates
+        public static let bufferSeconds = 0.1 ... 600.0
+        public static let stdinChannels = AudioFormat.channelCounts
+        public static let deviceSeconds = 0.01 ... 3600.0
+        public static let hopSeconds = 0.01 ... 60.0
+        public static let queue = 1 ... 100
+        public static let topK = 0 ... 1000
     }
 
     /// Ranges and formats; each failure names its key. (Event names are checked against the
     /// model's classes when the pipeline is built.)
     public func validate() throws {
-        func require(_ ok: Bool, _ key: String, _ reason: String) throws {
-            if !ok { throw ConfigError(key: key, reason: reason) }
+        func require<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ key: String, _ unit: String = "") throws {
+            // `contains` is false for NaN; infinities are outside every range here.
+            guard range.contains(value) else {
+                throw ConfigError(key: key, reason: "must be within \(range.lowerBound)…\(range.upperBound)\(unit), got \(value)")
+            }
         }
-        try require(threads >= 1, "threads", "must be at least 1")
+        try require(threads, in: Limits.threads, "threads")
         _ = try matrixPrecision()
-        try require(input.rate > 0, "input.rate", "must be positive")
-        try require(input.bufferSeconds > 0, "input.buffer_seconds", "must be positive")
-        try require(input.stdinRate > 0, "input.stdin_rate", "must be positive")
-        try require(input.stdinChannels > 0, "input.stdin_channels", "must be positive")
-        try require(input.watchdogSeconds > 0, "input.watchdog_seconds", "must be positive")
-        try require(input.retryInitialSeconds > 0, "input.retry_initial_seconds", "must be positive")
-        try require(input.retryMaxSeconds >= input.retryInitialSeconds, "input.retry_max_seconds",
-                    "must be at least retry_initial_seconds")
-        _ = try input.channelSelection()
+        try require(input.rate, in: Limits.rate, "input.rate", " Hz")
+        try require(input.bufferSeconds, in: Limits.bufferSeconds, "input.buffer_seconds", " s")
+        try require(input.stdinRate, in: Limits.rate, "input.stdin_rate", " Hz")
+        try require(input.stdinChannels, in: Limits.stdinChannels, "input.stdin_channels")
+        try require(input.watchdogSeconds, in: Limits.deviceSeconds, "input.watchdog_seconds", " s")
+        try require(input.retryInitialSeconds, in: Limits.deviceSeconds, "input.retry_initial_seconds", " s")
+        try require(input.retryMaxSeconds, in: input.retryInitialSeconds ... Limits.deviceSeconds.upperBound,
+                    "input.retry_max_seconds", " s (at least retry_initial_seconds)")
+        try events.validateValues()
         _ = try StreamTagger.Settings(config: self)
-        try require(output.target == "stdout" || output.target.hasPrefix("unix:") && output.target.count > 5,
-                    "output.target", "'\(output.target)' is neither stdout nor unix:PATH")
-        try require(mode_t(output.socketMode, radix: 8).map { $0 <= 0o777 } ?? false, "output.socket_mode",
-                    "'\(output.socketMode)' is not an octal mode like 0660")
+        guard let mode = mode_t(output.socketMode, radix: 8), mode <= 0o777 else {
+            throw ConfigError(key: "output.socket_mode", reason: "'\(output.socketMode)' is not an octal mode like 0660")
+        }
     }
 }
 
@@ -131,34 +180,25 @@ extension StreamTagger.Settings {
     /// The pipeline settings a configuration asks for, for a model whose frames are 10 ms apart
     /// at `sampleRate`.
     public init(config: TaggerConfig, frameShiftSeconds: Double = 0.01) throws {
-        let frames = config.windows.hop / frameShiftSeconds
-        guard frames >= 1, abs(frames - frames.rounded()) < 1e-6 else {
-            throw ConfigError(key: "windows.hop", reason: "\(config.windows.hop) s is not a positive multiple of \(frameShiftSeconds) s")
+        let hop = config.windows.hop, limits = TaggerConfig.Limits.self
+        // Checked before the division's result becomes an Int: 1e30 or NaN would trap there.
+        guard limits.hopSeconds.contains(hop), abs(hop / frameShiftSeconds - (hop / frameShiftSeconds).rounded()) < 1e-6 else {
+            throw ConfigError(key: "windows.hop", reason: "\(hop) s is not a multiple of \(frameShiftSeconds) s within \(limits.hopSeconds.lowerBound)…\(limits.hopSeconds.upperBound) s")
         }
-        guard config.windows.queue >= 1 else { throw ConfigError(key: "windows.queue", reason: "must be at least 1") }
-        guard config.tags.topK >= 0 else { throw ConfigError(key: "tags.top_k", reason: "must not be negative") }
+        let frames = hop / frameShiftSeconds
+        guard limits.queue.contains(config.windows.queue) else {
+            throw ConfigError(key: "windows.queue", reason: "must be within \(limits.queue.lowerBound)…\(limits.queue.upperBound), got \(config.windows.queue)")
+        }
+        guard limits.topK.contains(config.tags.topK) else {
+            throw ConfigError(key: "tags.top_k", reason: "must be within \(limits.topK.lowerBound)…\(limits.topK.upperBound), got \(config.tags.topK)")
+        }
+        guard (0 ... 1).contains(config.tags.minScore) else {
+            throw ConfigError(key: "tags.min_score", reason: "must be within 0…1, got \(config.tags.minScore)")
+        }
         self.init(hopFrames: Int(frames.rounded()))
         queueCapacity = config.windows.queue
         tagsTopK = config.tags.topK
         tagsMinScore = config.tags.minScore
         decoder = config.events
     }
-}
-
-extension TaggerConfig.Input {
-    /// `channel`: "mix" or a channel index.
-    public func channelSelection() throws -> ChannelSelection {
-        if channel == "mix" { return .average }
-        guard let index = Int(channel), index >= 0 else {
-            throw ConfigError(key: "input.channel", reason: "'\(channel)' is neither \"mix\" nor a channel number (0, 1, …)")
-        }
-        return .channel(index)
-    }
-}
-
-/// A configuration value that parsed but makes no sense, with its key.
-public struct ConfigError: Error, CustomStringConvertible {
-    public let key: String
-    public let reason: String
-    public var description: String { "\(key): \(reason)" }
 }

@@ -7,4 +7,7 @@
 public protocol RecordSink: Sendable {
     /// Queues one record line (without its trailing newline; the sink adds it).
     func write(line: String)
+    /// What the sink has lost so far, for STATUS= and the end-of-run summary (e.g. "3 dropped
+    /// stdout lines"): every drop is counted, none passes silently.
+    var losses: String { get }
 }

@@ -1,4 +1,6 @@
+import AudioInput
 import Foundation
+import Logging
 
 /// Writes record lines to standard output from a thread of its own, so that a slow reader (a pipe
 /// into a busy program) never stalls the pipeline.
@@ -11,14 +13,6 @@ import Foundation
 ///
 /// Call `finish()` before exiting: it returns once every queued line is written.
 public final class StdoutSink: RecordSink, @unchecked Sendable {
-    /// What `write(line:)` does when `capacity` bytes are already waiting.
-    public enum Overflow: Sendable {
-        /// Drop the line and count it (`droppedLines`): live input, where the pipeline must keep pace.
-        case dropNewest
-        /// Wait for room, so the reader paces the pipeline: file input, where losing records would
-        /// be wrong and nothing is lost by waiting. This is the one case in which `write` blocks.
-        case wait
-    }
 
     /// Standard output can no longer be written (EPIPE: the reader went away).
     public struct Closed: Error, CustomStringConvertible {
@@ -29,54 +23,86 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
         }
     }
 
+    /// Least time between two log lines about dropped lines.
+    static let dropReportInterval = 10.0
+
     private let fileDescriptor: Int32
     private let capacity: Int
-    private let overflow: Overflow
+    private let backpressure: Backpressure
+    private let logger: Logger?
     private let onClosed: @Sendable (Closed) -> Void
     private let condition = NSCondition()
     // Guarded by `condition`:
     /// Lines waiting for the writer thread, each followed by "\n".
     private var pending: [UInt8] = []
     private var dropped = 0
+    /// Drops not yet logged, and when drops were last logged.
+    private var unreported = 0
+    private var lastReport: DispatchTime?
+    private var failure: Closed?
     private var closed = false
     private var finishing = false
     private var writerRunning = true
 
     /// - Parameters:
     ///   - fileDescriptor: where lines go (standard output; tests pass a pipe).
-    ///   - capacity: bytes that may wait for the writer thread before `overflow` applies.
+    ///   - capacity: bytes that may wait for the writer thread before `backpressure` applies:
+    ///     `.drop` drops the new line and counts it (live input, where the pipeline must keep
+    ///     pace); `.wait` lets the reader pace the pipeline (files, where nothing is lost by
+    ///     waiting), the one case in which `write` blocks.
+    ///   - logger: where drops are reported, at most once per `dropReportInterval`.
     ///   - onClosed: called once, on the writer thread, when a write fails.
-    public init(fileDescriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, overflow: Overflow = .dropNewest,
-                onClosed: @escaping @Sendable (Closed) -> Void) {
+    public init(fileDescriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, backpressure: Backpressure = .drop,
+                logger: Logger? = nil, onClosed: @escaping @Sendable (Closed) -> Void = { _ in }) {
         precondition(capacity > 0, "capacity must be positive")
         _ = signal(SIGPIPE, SIG_IGN)
         self.fileDescriptor = fileDescriptor
         self.capacity = capacity
-        self.overflow = overflow
+        self.backpressure = backpressure
+        self.logger = logger
         self.onClosed = onClosed
         let thread = Thread { [self] in drain() }
         thread.name = "mast-stdout"
         thread.start()
     }
 
-    /// Lines dropped because `capacity` bytes were already waiting (`.dropNewest` only).
+    /// Lines dropped because `capacity` bytes were already waiting (`.drop` only).
     public var droppedLines: Int { condition.withLock { dropped } }
     /// True once a write has failed; later lines are discarded.
     public var isClosed: Bool { condition.withLock { closed } }
+    /// The write that failed, if one did.
+    public var writeError: Closed? { condition.withLock { failure } }
+
+    public var losses: String { "\(droppedLines) dropped stdout lines" }
 
     public func write(line: String) {
         let size = line.utf8.count + 1
-        condition.withLock {
+        let report: (new: Int, total: Int)? = condition.withLock {
             // A line larger than the whole capacity still goes out once the queue is empty.
             while !closed, !pending.isEmpty, pending.count + size > capacity {
-                guard overflow == .wait else { dropped += 1; return }
+                guard backpressure == .wait else { return drop() }
                 condition.wait()
             }
-            guard !closed, !finishing else { return }
+            guard !closed, !finishing else { return nil }
             pending.append(contentsOf: line.utf8)
             pending.append(UInt8(ascii: "\n"))
             condition.broadcast()
+            return nil
         }
+        if let report {
+            logger?.warning("standard output: \(report.new) line(s) dropped (\(report.total) in all): its reader is slower than the tagger")
+        }
+    }
+
+    /// Counts a dropped line (`condition` held); the counts to log when a report is due.
+    private func drop() -> (new: Int, total: Int)? {
+        dropped += 1
+        unreported += 1
+        let now = DispatchTime.now()
+        if let lastReport, Double(now.uptimeNanoseconds - lastReport.uptimeNanoseconds) / 1e9 < Self.dropReportInterval { return nil }
+        lastReport = now
+        defer { unreported = 0 }
+        return (unreported, dropped)
     }
 
     /// Writes what is queued, then stops the writer thread; returns once it has stopped, or after
@@ -117,6 +143,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
 
             if let error = writeAll(batch) {
                 condition.withLock {
+                    failure = error
                     closed = true
                     pending = []
                     writerRunning = false
@@ -128,19 +155,8 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
         }
     }
 
-    /// Writes all of `bytes`, retrying partial writes and EINTR; the error if the descriptor fails.
+    /// Writes all of `bytes`; the error if the descriptor fails.
     private func writeAll(_ bytes: [UInt8]) -> Closed? {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if n >= 0 {
-                    offset += n
-                } else if errno != EINTR {
-                    return Closed(errno: errno)
-                }
-            }
-            return nil
-        }
+        bytes.withUnsafeBytes { Tagger.writeAll(fileDescriptor, $0) }.map { Closed(errno: $0) }
     }
 }

@@ -77,6 +77,9 @@ public final class UnixSocketServer: RecordSink, Service {
 
     public var counters: Counters { counterBox.withLockedValue { $0 } }
 
+    /// Clients dropped for not reading (each missed every line after).
+    public var losses: String { "\(counters.droppedSlow) slow socket clients dropped" }
+
     /// Binds or adopts the listening socket; returns once clients can connect. Does nothing when
     /// already started (or starting).
     public func start() async throws {
@@ -175,10 +178,20 @@ public final class UnixSocketServer: RecordSink, Service {
             }
         case .path(let path, let mode):
             try removeStaleSocket(at: path)
-            // bind(2) creates the file with the umask's mode: bind beside the final path, set the
-            // mode, then rename, so no client ever sees the socket with other permissions.
-            let staging = "\(path).\(getpid()).new"
-            unlink(staging)
+            // bind(2) creates the file with the umask's mode: bind in a fresh directory beside the
+            // final path that only this process can write (so nobody can put a symlink where the
+            // chmod goes, as they could at a predictable staging name), set the mode, then rename,
+            // so no client ever sees the socket with other permissions. "DIR/.XXXXXX/s" is no
+            // longer than the final path when its file name has 9 characters or more (the old
+            // "PATH.PID.new" made paths of 97–107 bytes too long).
+            let directory = (path as NSString).deletingLastPathComponent
+            var template = Array("\(directory.isEmpty ? "." : directory)/.XXXXXX".utf8CString)
+            guard mkdtemp(&template) != nil else {
+                throw Failure(subject: path, reason: "cannot make a staging directory beside it: \(Self.lastError())")
+            }
+            let stagingDirectory = String(cString: template)
+            let staging = stagingDirectory + "/s"
+            defer { rmdir(stagingDirectory) }
             let channel: Channel
             do {
                 channel = try await bootstrap.bind(unixDomainSocketPath: staging).get()

@@ -58,13 +58,8 @@ public struct JournaldLogHandler: LogHandler {
         let line = formatLine(level: event.level, message: "\(event.message)", metadata: merged, date: Date())
         var bytes = Array(line.utf8)
         bytes.append(UInt8(ascii: "\n"))
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fileDescriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
-            }
-        }
+        // A log line that cannot be written has nowhere else to go.
+        _ = bytes.withUnsafeBytes { writeAll(fileDescriptor, $0) }
     }
 
     /// One log line without its newline. In journal format each line of a multi-line message gets
