@@ -4,7 +4,7 @@ then the scenes (scenes.py) from the training clips that are left."""
 
 from __future__ import annotations
 
-from .core import Context, read_jsonl, source_entries, source_splits
+from .core import Context, Source, read_jsonl, source_entries, source_splits
 from .mixtures import mixture_clips, mixtures_stale
 from .named import annotate, exclude_mixed
 from .packages import PackageUnavailable, package_clips
@@ -31,13 +31,7 @@ def build(ctx: Context, only: set[str] | None) -> list[dict]:
     if only and MIXTURE_SOURCE.name not in only:
         annotate(ctx, base)
         return base
-    done = ctx.corpus / MIXTURE_SOURCE.name / "entries.jsonl"
-    if done.exists() and not ctx.built_only and mixtures_stale(read_jsonl(done), base):
-        print("mixtures: a component moved to the other split or is gone; rebuilding")
-        done.unlink()
-    mixtures = source_entries(
-        ctx, MIXTURE_SOURCE, lambda: mixture_clips(ctx, MIXTURE_SOURCE, base),
-        lambda: "mixed from the corpus clips named in components; their licenses apply")
+    mixtures = mixed_entries(ctx, MIXTURE_SOURCE, base, lambda: mixture_clips(ctx, MIXTURE_SOURCE, base))
     annotate(ctx, base + mixtures)
     if only and SCENE_SOURCE.name not in only:
         return base + mixtures
@@ -47,13 +41,18 @@ def build(ctx: Context, only: set[str] | None) -> list[dict]:
 def scenes(ctx: Context, base: list[dict]) -> list[dict]:
     """The scenes, made after annotate so that they draw on the training clips as it left them:
     named, and with the yardstick's recordings and their copies out."""
-    done = ctx.corpus / SCENE_SOURCE.name / "entries.jsonl"
-    if done.exists() and not ctx.built_only and mixtures_stale(read_jsonl(done), base):
-        print("scenes: a component moved out of train or is gone; rebuilding")
-        done.unlink()
-    entries = source_entries(
-        ctx, SCENE_SOURCE, lambda: scene_clips(ctx, SCENE_SOURCE, base),
-        lambda: "mixed from the corpus clips named in components; their licenses apply")
+    entries = mixed_entries(ctx, SCENE_SOURCE, base, lambda: scene_clips(ctx, SCENE_SOURCE, base))
     carry_named(entries, base)
     exclude_mixed(entries, {e["path"]: e["split"] for e in base})
     return entries
+
+
+def mixed_entries(ctx: Context, source: Source, base: list[dict], clips) -> list[dict]:
+    """A source mixed from base clips (mixtures, scenes): rebuilt when a component has moved
+    split or is gone (not in a --built-only run, whose base is partial)."""
+    done = ctx.corpus / source.name / "entries.jsonl"
+    if done.exists() and not ctx.built_only and mixtures_stale(read_jsonl(done), base):
+        print(f"{source.name}: a component moved split or is gone; rebuilding")
+        done.unlink()
+    return source_entries(ctx, source, clips,
+                          lambda: "mixed from the corpus clips named in components; their licenses apply")
