@@ -17,7 +17,6 @@ them in their comments.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from mast_tagger.distill_data import EXCLUDED, HELD_OUT_FILES, file_is_held_out, read_clips
 from mast_tagger.tones_model import CONFIG
