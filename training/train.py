@@ -12,7 +12,8 @@ classes) starts fresh, and the run prints which.
 Loss: binary cross-entropy on the targets (the teacher's probabilities, or multi-hot labels), or
 with --loss logit squared error between student and teacher log-odds (logit_matching_loss).
 Sampling: uniform over windows, or with --balance weighted by 1/√(windows sharing the window's top
-class), so that rare classes are seen more often (AudioSet-style balancing; mAP averages classes).
+class), so that rare classes are seen more often (AudioSet-style balancing; mAP averages classes);
+--balance-share S draws only that share so and the rest uniformly, keeping the corpus's own mix in.
 Targets: the teacher's probabilities (cached by teacher.py label, or label --average for logits
 averaged over small delays and gains); with --named-targets a training clip whose file name says
 what it holds (training/data/named_sounds.tsv, recorded in the manifest as named_classes) also has
@@ -50,6 +51,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.05)
     parser.add_argument("--balance", action="store_true", help="sample rare classes more often (see above)")
+    parser.add_argument("--balance-share", type=float, default=1.0, metavar="S",
+                        help="with --balance: the share of windows drawn balanced; the rest are drawn uniformly")
     parser.add_argument("--samples-per-epoch", type=int, default=0, metavar="N",
                         help="with --balance: windows drawn per epoch (default: as many as there are)")
     parser.add_argument("--named-eval", action="store_true",
@@ -74,6 +77,8 @@ def main() -> None:
         parser.error("--named-eval needs teacher data: the yardstick's packages are unpacked beside the corpus")
     if args.samples_per_epoch and not args.balance:
         parser.error("--samples-per-epoch draws windows with --balance")
+    if not 0 <= args.balance_share <= 1 or (args.balance_share != 1 and not args.balance):
+        parser.error(f"--balance-share {args.balance_share}: a share in [0, 1], with --balance")
     if args.samples_per_epoch < 0:
         parser.error(f"--samples-per-epoch {args.samples_per_epoch}: a count of windows, at least 1")
 

@@ -119,16 +119,20 @@ def datasets(spec: str, frames: int, hold_out_files: float = 0.0, named_targets:
     return LabelledWindows(files, len(classes), frames, mean, std), {}, classes
 
 
-def balanced_sampler(data, samples: int, generator: torch.Generator) -> WeightedRandomSampler:
-    """Draws `samples` windows with replacement, each with weight 1/√(windows of its top class).
+def balanced_sampler(data, samples: int, generator: torch.Generator, share: float = 1.0) -> WeightedRandomSampler:
+    """Draws `samples` windows with replacement: a `share` of them each with weight
+    1/√(windows of its top class), the rest uniformly.
 
     The square root keeps the common classes (speech, music) well represented while a class with
-    100× fewer windows is drawn 10× more often per window. Under torchrun every rank draws its own
-    `samples` from its own generator, which is i.i.d. sampling all the same.
+    100× fewer windows is drawn 10× more often per window. A share below 1 keeps part of every
+    epoch at the corpus's own class mix, so a fine-tune that favours rare classes does not also
+    lower the common ones' probabilities. Under torchrun every rank draws its own `samples` from
+    its own generator, which is i.i.d. sampling all the same.
     """
     classes = data.class_of_items()
     counts = np.bincount(classes)
-    weights = 1.0 / np.sqrt(counts[classes])
+    balanced = 1.0 / np.sqrt(counts[classes])
+    weights = share * balanced / balanced.sum() + (1 - share) / len(classes)
     return WeightedRandomSampler(torch.from_numpy(weights), samples, replacement=True, generator=generator)
 
 
@@ -191,7 +195,7 @@ def run(args: argparse.Namespace) -> None:
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     world = dist.get_world_size() if distributed else 1
     if args.balance:
-        sampler = balanced_sampler(train, (args.samples_per_epoch or len(train)) // world, g)
+        sampler = balanced_sampler(train, (args.samples_per_epoch or len(train)) // world, g, args.balance_share)
     else:
         sampler = DistributedSampler(train, seed=args.seed) if distributed else None
     loader = DataLoader(train, batch_size=args.batch, shuffle=sampler is None, sampler=sampler,

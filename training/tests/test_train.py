@@ -66,6 +66,17 @@ def test_balanced_sampling_draws_a_rare_class_more_often():
     assert np.allclose(shares, np.array([30, 10, 2]) / 42, atol=0.02)
 
 
+def test_a_balance_share_mixes_balanced_and_uniform_draws():
+    class Windows:  # 900 windows of class 0, 100 of class 1
+        def class_of_items(self):
+            return np.array([0] * 900 + [1] * 100)
+
+    drawn = np.array(list(balanced_sampler(Windows(), 20000, torch.Generator().manual_seed(0), share=0.5)))
+    shares = np.bincount(Windows().class_of_items()[drawn], minlength=2) / len(drawn)
+    # half balanced (30 : 10) and half uniform (900 : 100): class 1 gets (0.25 + 0.1) / 2
+    assert np.allclose(shares, [1 - 0.175, 0.175], atol=0.015)
+
+
 def test_holding_out_files_needs_teacher_data(tmp_path):
     with pytest.raises(SystemExit, match="--hold-out-files needs teacher data"):
         datasets(f"folders:{tmp_path}", 100, hold_out_files=0.1)
