@@ -5,11 +5,23 @@ public enum OutputFormat: String, Codable, Sendable, CaseIterable {
     case jsonl, text
 }
 
+/// Which tagger a record comes from, so records of many boxes and microphones on one broker or
+/// log can be told apart: JSON records of `run` carry both as `node` and `source`.
+public struct RecordOrigin: Equatable, Sendable {
+    public var node: String
+    /// The input's name (`name` in the configuration, else the input, e.g. `alsa:default`).
+    public var source: String
+
+    public init(node: String, source: String) { self.node = node; self.source = source }
+}
+
 /// Turns records into lines (without the trailing newline).
 public struct RecordEncoder: Sendable {
     public let format: OutputFormat
+    /// Added to JSON records (not to text lines, which are for people reading one tagger).
+    public let origin: RecordOrigin?
 
-    public init(format: OutputFormat) { self.format = format }
+    public init(format: OutputFormat, origin: RecordOrigin? = nil) { self.format = format; self.origin = origin }
 
     public func line(_ record: Record) -> String {
         switch format {
@@ -27,14 +39,31 @@ public struct RecordEncoder: Sendable {
             var container = encoder.singleValueContainer()
             try container.encode(Self.timestamp(date))
         }
-        let data: Data
+        let fields: any Encodable
         switch record {
-        case .onset(let onset): data = try! encoder.encode(onset)
-        case .event(let event): data = try! encoder.encode(event)
-        case .tags(let tags): data = try! encoder.encode(tags)
-        case .summary(let summary): data = try! encoder.encode(summary)
+        case .onset(let onset): fields = onset
+        case .event(let event): fields = event
+        case .tags(let tags): fields = tags
+        case .summary(let summary): fields = summary
         }
+        let data = try! encoder.encode(WithOrigin(fields: fields, origin: origin))
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A record's own fields and, when given, `node` and `source` in the same JSON object.
+    private struct WithOrigin: Encodable {
+        let fields: any Encodable
+        let origin: RecordOrigin?
+
+        enum Keys: String, CodingKey { case node, source }
+
+        func encode(to encoder: Encoder) throws {
+            try fields.encode(to: encoder)
+            guard let origin else { return }
+            var container = encoder.container(keyedBy: Keys.self)  // JSONEncoder merges it with the fields'
+            try container.encode(origin.node, forKey: .node)
+            try container.encode(origin.source, forKey: .source)
+        }
     }
 
     /// `2026-11-24T19:25:00.123Z onset Speech (/m/09x0r) start=12.340 score=0.87`

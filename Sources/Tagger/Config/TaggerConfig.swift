@@ -17,8 +17,17 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     public var events = EventDecoderConfig()
     public var tags = Tags()
     public var output = Output()
+    /// This tagger's name, for several on one box (`mast-tagger@NAME`): records carry it as
+    /// `source`. Empty: the input (`alsa:default`).
+    public var name = ""
+    public var mqtt = MQTT()
 
     public init() {}
+
+    /// Who made a record, carried in every JSON record of `run`: the node and the input's name.
+    public var origin: RecordOrigin {
+        RecordOrigin(node: mqtt.resolvedNode(name: name), source: name.isEmpty ? input.source.description : name)
+    }
 
     /// `precision`: `auto` (int8 where the CPU has AVX2, else f32), `f32` or `int8`.
     public enum Precision: String, Codable, Equatable, Sendable, CaseIterable {
@@ -173,6 +182,8 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         guard let mode = mode_t(output.socketMode, radix: 8), mode <= 0o777 else {
             throw ConfigError(key: "output.socket_mode", reason: "'\(output.socketMode)' is not an octal mode like 0660")
         }
+        if !name.isEmpty { try MQTT.checkTopicLevels(name, key: "name", single: true) }
+        try mqtt.validate()
     }
 }
 
