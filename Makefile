@@ -9,7 +9,8 @@
 # bash: the fuzz recipe reads the fuzzer's own exit status through a pipe (PIPESTATUS).
 SHELL := /bin/bash
 
-APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev pkg-config alsa-utils espeak-ng sox systemd
+APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev libmosquitto-dev mosquitto mosquitto-clients openssl pkg-config \
+	alsa-utils espeak-ng sox systemd
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -67,22 +68,35 @@ test-swift: apt
 
 # Installs into a scratch DESTDIR and checks what landed where; then installs under a scratch
 # PREFIX, so that the units name files that exist, for systemd's own checks: `verify` (syntax,
-# executables, socket/service pairing; a warning fails too) and `security --offline` (exposure at most 1.0; it is 0.6).
+# executables, socket/service pairing; a warning fails too) and `security --offline` (exposure at most 1.0; it is 0.6),
+# for the single units and an instance of the template; and the single service with the MQTT drop-in (1.5, at most 2.0).
 test-install: build
 	@dest=$$(mktemp -d) && $(MAKE) --no-print-directory install DESTDIR=$$dest >/dev/null && \
 	for f in $(PREFIX)/bin/mast-tagger $(PREFIX)/share/mast-tagger/mast-tagger.safetensors $(SYSCONFDIR)/mast-tagger/config.yaml \
-	         $(SYSTEMDDIR)/mast-tagger.service $(SYSTEMDDIR)/mast-tagger.socket; do \
+	         $(SYSTEMDDIR)/mast-tagger.service $(SYSTEMDDIR)/mast-tagger.socket $(SYSTEMDDIR)/mast-tagger@.service \
+	         $(SYSTEMDDIR)/mast-tagger@.socket $(PREFIX)/share/mast-tagger/systemd/mqtt-network.conf; do \
 		test -s $$dest$$f || { echo "make install did not install $$f"; exit 1; }; done && \
 	grep -q "ExecStart=$(PREFIX)/bin/mast-tagger run --config $(SYSCONFDIR)/mast-tagger/config.yaml" $$dest$(SYSTEMDDIR)/mast-tagger.service && \
+	grep -q "ExecStart=$(PREFIX)/bin/mast-tagger run --config $(SYSCONFDIR)/mast-tagger/%i.yaml --name %i --output unix:/run/mast-tagger/%i.sock" \
+		$$dest$(SYSTEMDDIR)/mast-tagger@.service && grep -q "^ListenStream=/run/mast-tagger/%i.sock" $$dest$(SYSTEMDDIR)/mast-tagger@.socket && \
 	{ grep -q "^RuntimeDirectoryPreserve=yes" $$dest$(SYSTEMDDIR)/mast-tagger.service || \
 	  { echo "mast-tagger.service would remove the socket unit's directory when it stops"; exit 1; }; } && \
 	$$dest$(PREFIX)/bin/mast-tagger info --model $$dest$(PREFIX)/share/mast-tagger/mast-tagger.safetensors >/dev/null && \
 	rm -rf $$dest && echo "test-install: install layout passed"
 	@root=$$(mktemp -d) && $(MAKE) --no-print-directory install PREFIX=$$root/usr SYSCONFDIR=$$root/etc SYSTEMDDIR=$$root/units >/dev/null && \
-	warnings=$$(systemd-analyze verify $$root/units/mast-tagger.socket $$root/units/mast-tagger.service 2>&1) && \
+	for unit in socket service; do cp $$root/units/mast-tagger@.$$unit $$root/units/mast-tagger@kitchen.$$unit; done && \
+	warnings=$$(systemd-analyze verify $$root/units/mast-tagger.socket $$root/units/mast-tagger.service \
+	            $$root/units/mast-tagger@kitchen.socket $$root/units/mast-tagger@kitchen.service 2>&1) && \
 	{ [ -z "$$warnings" ] || { echo "$$warnings"; echo "systemd-analyze verify: the units have warnings"; exit 1; }; } && \
 	{ systemd-analyze security --offline=true --threshold=10 $$root/units/mast-tagger.service >$$root/security.txt || \
 	  { tail -1 $$root/security.txt; echo "mast-tagger.service: exposure above 1.0"; exit 1; }; } && \
+	{ systemd-analyze security --offline=true --threshold=10 $$root/units/mast-tagger@kitchen.service >$$root/security.txt || \
+	  { tail -1 $$root/security.txt; echo "mast-tagger@.service: exposure above 1.0"; exit 1; }; } && \
+	mkdir $$root/units/mast-tagger.service.d && cp systemd/mqtt-network.conf $$root/units/mast-tagger.service.d/ && \
+	{ systemd-analyze security --offline=true --threshold=20 $$root/units/mast-tagger.service >$$root/security.txt || \
+	  { tail -1 $$root/security.txt; echo "mast-tagger.service with mqtt-network.conf: exposure above 2.0"; exit 1; }; } && \
+	tail -1 $$root/security.txt | grep -q "exposure level for mast-tagger.service: 1.5" || \
+	  { tail -1 $$root/security.txt; echo "mqtt-network.conf was not applied (expected exposure 1.5)"; exit 1; } && \
 	rm -rf $$root && echo "test-install: systemd verify and security passed"
 
 install: build
@@ -100,6 +114,16 @@ install: build
 	sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/mast-tagger|$(SYSCONFDIR)/mast-tagger|g' \
 		systemd/mast-tagger.service > $(DESTDIR)$(SYSTEMDDIR)/mast-tagger.service
 	install -m 0644 systemd/mast-tagger.socket $(DESTDIR)$(SYSTEMDDIR)/mast-tagger.socket
+	@# The template units (one instance per microphone, mast-tagger@NAME) are the single units with
+	@# NAME's configuration, name and socket: made from them, so their hardening is the same.
+	sed -e 's|^Description=.*|Description=mast-tagger audio event tagger (%i)|' \
+		-e 's|mast-tagger\.socket|mast-tagger@%i.socket|g' \
+		-e 's|--config /etc/mast-tagger/config.yaml --output unix:/run/mast-tagger/tagger.sock|--config /etc/mast-tagger/%i.yaml --name %i --output unix:/run/mast-tagger/%i.sock|' \
+		-e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/mast-tagger|$(SYSCONFDIR)/mast-tagger|g' \
+		systemd/mast-tagger.service > $(DESTDIR)$(SYSTEMDDIR)/mast-tagger@.service
+	sed -e 's|^Description=.*|Description=mast-tagger record socket (%i)|' -e 's|tagger\.sock|%i.sock|' \
+		-e 's|mast-tagger\.service|mast-tagger@%i.service|' systemd/mast-tagger.socket > $(DESTDIR)$(SYSTEMDDIR)/mast-tagger@.socket
+	install -D -m 0644 systemd/mqtt-network.conf $(DESTDIR)$(PREFIX)/share/mast-tagger/systemd/mqtt-network.conf
 
 FUZZ_TARGETS := wav pcm model config
 FUZZ_SECONDS ?= 15

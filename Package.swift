@@ -36,6 +36,9 @@ let package = Package(
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa",
                        providers: [.apt(["libasound2-dev"])]),
+        // Eclipse Mosquitto's MQTT client library (MQTT 3.1.1 and 5, TLS).
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
+                       providers: [.apt(["libmosquitto-dev"])]),
 
         // The MAST / AST inference engine: config, safetensors weights, kernels, forward pass.
         .target(name: "MAST", dependencies: ["CQuantizedKernels", "Features"],
@@ -56,7 +59,7 @@ let package = Package(
 
         // The streaming pipeline after capture: windows, inference worker, event decoder, records, sinks.
         .target(name: "Tagger", dependencies: [
-            "MAST", "Features", "AudioInput", "Yams",
+            "MAST", "Features", "AudioInput", "Yams", "CMosquitto",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

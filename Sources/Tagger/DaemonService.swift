@@ -30,6 +30,8 @@ public final class DaemonService: Service, @unchecked Sendable {
     private let loadModel: ModelLoader
     private let locate: ErrorLocator
     private let sink: RecordSink
+    /// Records, states and levels to a broker when `mqtt.url` is set (beside `sink`).
+    public let mqtt: MQTTOutput
     private let notifier: SystemdNotifier
     private let logger: Logger
     /// Held for the whole of a reload and for shutdown's stop, so the two never interleave.
@@ -47,6 +49,7 @@ public final class DaemonService: Service, @unchecked Sendable {
         self.sink = sink
         self.notifier = notifier
         self.logger = logger
+        mqtt = MQTTOutput(logger: logger)
     }
 
     public func run() async throws {
@@ -56,9 +59,13 @@ public final class DaemonService: Service, @unchecked Sendable {
         let config = try configuration()
         let first: TaggingPipeline
         do {
-            first = try TaggingPipeline(config: config, model: loadModel(config), sink: sink, logger: logger)
+            let model = try loadModel(config)
+            let mqttChange = try mqtt.prepare(config: config, model: model)
+            first = try TaggingPipeline(config: config, model: model, sink: sink, listener: mqtt, logger: logger)
+            mqtt.commit(mqttChange)  // connecting, with the first records queued for it
             try first.start()
         } catch {
+            mqtt.stop()
             throw locate(error)
         }
         lock.withLock { pipeline = first }
@@ -68,6 +75,7 @@ public final class DaemonService: Service, @unchecked Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.reloadOn(hangups) }
                 group.addTask { await self.reportHealth() }
+                group.addTask { await self.publishLevels() }
                 group.addTask { await self.waitForEndOfInput() }
                 await group.next()  // the input ended, or shutdown cancelled us
                 group.cancelAll()
@@ -77,6 +85,7 @@ public final class DaemonService: Service, @unchecked Sendable {
             self.shutDown()
         }
         shutDown()  // idempotent: closes open events at the end of input too
+        mqtt.stop()  // after the last records: `offline`, then a clean disconnect
         logger.info("stopped", metadata: ["status": "\(status)"])
         if let error = current.inputError { logger.error("input ended early: \(error)") }
     }
@@ -84,7 +93,7 @@ public final class DaemonService: Service, @unchecked Sendable {
     private var current: TaggingPipeline { lock.withLock { pipeline! } }
 
     /// The pipeline's counters and the sink's losses: STATUS= and the end-of-run summary.
-    private var status: String { "\(current.status), \(sink.losses)" }
+    private var status: String { ([current.status, sink.losses] + [mqtt.losses].compactMap { $0 }).joined(separator: ", ") }
 
     /// Marks the service as shutting down (no reload starts anything after this), then stops
     /// the running pipeline once any reload in progress has finished.
@@ -116,18 +125,21 @@ public final class DaemonService: Service, @unchecked Sendable {
             noteRestartKeys(old: old.config, new: &config, input: old.input)
             let reused = try reusableModel(of: old, for: config)
             let model = try reused ?? loadModel(config)
+            let mqttChange = try mqtt.prepare(config: config, model: model)
             if config.input == old.input && model.fbank.sampleRate == old.sampleRate {
                 guard try old.replaceStage(config: config, model: model) else {
                     logger.notice("not reloaded: the input ended first")
                     return
                 }
+                mqtt.commit(mqttChange)
                 logger.notice("configuration reloaded", metadata: ["input": "kept", "model": "\(reused == nil ? "loaded" : "kept")"])
                 return
             }
-            let next = try TaggingPipeline(config: config, model: model, sink: sink, logger: logger)
+            let next = try TaggingPipeline(config: config, model: model, sink: sink, listener: mqtt, logger: logger)
             try next.start()  // a failed start discards `next` (its threads end); the old one runs on
             lock.withLock { pipeline = next }
             old.stop()
+            mqtt.commit(mqttChange)
             logger.notice("configuration reloaded", metadata: ["input": "\(config.input.source)"])
         } catch {
             logger.error("configuration not reloaded, keeping the running one: \(locate(error))")
@@ -183,6 +195,15 @@ public final class DaemonService: Service, @unchecked Sendable {
                 try? notifier.watchdog()
             }
             try? notifier.status(status)
+        }
+    }
+
+    /// Hands the input's level to MQTT every `mqtt.level_seconds` while MQTT is on.
+    private func publishLevels() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(current.config.mqtt.levelSeconds))
+            guard let publisher = mqtt.publisher, let level = current.levelMeter.take() else { continue }
+            publisher.publish(level: level)
         }
     }
 

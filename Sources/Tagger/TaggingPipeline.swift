@@ -5,8 +5,9 @@ import MAST
 
 /// The daemon's running pipeline:
 ///
-///     AudioSource ──► RingBuffer ──► feature thread ──► StreamTagger ──► RecordSink
-///     (capture thread)               (fbank, windows)   (inference thread)
+///     AudioSource ──► RingBuffer ──► feature thread ──► StreamTagger ──► RecordSink, RecordListener
+///     (capture thread)               (fbank, windows,   (inference thread)
+///                                     level meter)
 ///
 /// The input (source, ring, feature thread) lives as long as the pipeline. What follows it, the
 /// `Stage` (configuration, model, tagger), can be replaced while it runs (`replaceStage`): the
@@ -32,7 +33,10 @@ public final class TaggingPipeline: @unchecked Sendable {
     private let source: AudioSource
     private let ring: RingBuffer
     private let sink: RecordSink
+    private let listener: RecordListener?
     private let logger: Logger
+    /// The input's level, for whoever reports it (MQTT's `level`).
+    public let levelMeter: LevelMeter
     private let state = NSCondition()
     // Guarded by `state`:
     private var stage: Stage
@@ -48,8 +52,8 @@ public final class TaggingPipeline: @unchecked Sendable {
 
     /// Builds the source and the tagger; nothing reads the input until `start()`. A pipeline
     /// that is not started must be `discard`ed.
-    public init(config: TaggerConfig, model: Model, sink: RecordSink, logger: Logger) throws {
-        let tagger = try Self.tagger(config: config, model: model, sink: sink)
+    public init(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener? = nil, logger: Logger) throws {
+        let tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener)
         do {
             source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
             // Within `Limits.bufferSeconds` × a model rate of at most 96 kHz: a few hundred megabytes at most.
@@ -62,16 +66,21 @@ public final class TaggingPipeline: @unchecked Sendable {
         sampleRate = tagger.sampleRate
         stage = Stage(config: config, model: model, tagger: tagger)
         self.sink = sink
+        self.listener = listener
         self.logger = logger
+        levelMeter = LevelMeter(sampleRate: tagger.sampleRate)
     }
 
-    /// The tagger a configuration asks for, writing to `sink`.
-    private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink) throws -> StreamTagger {
+    /// The tagger a configuration asks for, writing to `sink` and `listener`.
+    private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener?) throws -> StreamTagger {
         var settings = try StreamTagger.Settings(config: config)
         // An input that is not live waits for the model rather than drop windows.
         if !config.input.isLive { settings.backpressure = .wait }
-        let encoder = RecordEncoder(format: config.output.format)
-        return try StreamTagger(model: model, settings: settings) { sink.write(line: encoder.line($0)) }
+        let encoder = RecordEncoder(format: config.output.format, origin: config.origin)
+        return try StreamTagger(model: model, settings: settings) { record in
+            sink.write(line: encoder.line(record))
+            listener?.receive(record)
+        }
     }
 
     public var config: TaggerConfig { state.withLock { stage.config } }
@@ -83,7 +92,7 @@ public final class TaggingPipeline: @unchecked Sendable {
     /// the old one and passed the stream on. Returns false when the input ended first.
     public func replaceStage(config: TaggerConfig, model: Model) throws -> Bool {
         precondition(config.input == input && model.fbank.sampleRate == sampleRate, "the input must stay as it is")
-        let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink))
+        let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink, listener: listener))
         return state.withLock {
             guard !featureThreadDone else {
                 next.tagger.finish()
@@ -127,7 +136,7 @@ public final class TaggingPipeline: @unchecked Sendable {
         }
         state.withLock { started = true }
         let thread = Thread { [self] in
-            drain(ring, into: { state.withLock { stage.tagger } }, shouldStop: checkIn)
+            drain(ring, into: { state.withLock { stage.tagger } }, shouldStop: checkIn, observe: levelMeter.add)
             let (last, unadopted) = state.withLock { (stage.tagger, pendingStage) }
             last.finish()
             unadopted?.tagger.finish()

@@ -9,7 +9,7 @@ import Tagger
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Tag an input continuously and write records to stdout or a Unix socket.")
+        abstract: "Tag an input continuously and write records to stdout or a Unix socket (and MQTT).")
 
     @OptionGroup var options: TaggerOptions
 
@@ -22,16 +22,24 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("tags"), help: "Also write the K best classes of every window (overrides tags.top_k).")
     var tagsTopK: Int?
 
+    @Option(help: "Also publish to the MQTT broker at mqtt://HOST[:PORT] or mqtts://… (overrides mqtt.url).")
+    var mqtt: String?
+
+    @Option(help: "This tagger's name among several on one box, recorded as `source` (overrides name).")
+    var name: String?
+
     func run() async throws {
         bootstrapLogging(level: .info)
         let logger = Logger(label: "mast-tagger")
-        let overrides = (input, output, tagsTopK)
+        let overrides = (input, output, tagsTopK, mqtt, name)
         let options = self.options
         let configuration: DaemonService.ConfigurationSource = {
             var config = try options.configuration()
             if let input = overrides.0 { config.input.source = try InputSource(parsing: input) }
             if let output = overrides.1 { config.output.target = try OutputTarget(parsing: output) }
             if let topK = overrides.2 { config.tags.topK = topK }
+            if let url = overrides.3 { config.mqtt.url = url }
+            if let name = overrides.4 { config.name = name }
             try config.validate()
             return config
         }
