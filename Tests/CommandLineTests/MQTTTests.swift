@@ -212,6 +212,32 @@ final class MQTTTests: XCTestCase {
         XCTAssertEqual(refused.exitStatus(within: 10), 0, refused.stderr)
     }
 
+    func testMQTT5() throws {
+        let broker = try Broker(directory: directory)
+        let subscriber = try broker.subscribe("mast-tagger/box9/#")
+        let wav = try toneFile(seconds: 4, toneStart: 1, toneEnd: 3)
+        let config = try file("config.yaml", "input: {realtime: false}\nmqtt: {url: \"\(broker.url)\", node: box9, protocol: \"5\"}\n")
+        let daemon = try Daemon(["run", "--config", config, "--model", Daemon.testModel, "--input", "wav:\(wav)"])
+        XCTAssertEqual(daemon.exitStatus(within: 30), 0, daemon.stderr)
+        XCTAssertTrue(subscriber.wait(for: 5) { subscriber.payloads(on: "mast-tagger/box9/status").last == "offline" }, subscriber.output)
+        XCTAssertEqual(subscriber.payloads(on: "mast-tagger/box9/records"), daemon.lines)
+    }
+
+    /// Something that is not a broker answers on the port: garbage, then a connection closed
+    /// mid-packet. Logged and retried; tagging goes on; the daemon stops cleanly.
+    func testAPeerThatSendsGarbageIsLoggedAndRetried() throws {
+        let server = try GarbageServer()
+        let wav = try toneFile(seconds: 60, toneStart: 0, toneEnd: 60)
+        let config = try file("config.yaml", """
+            mqtt: {url: "mqtt://127.0.0.1:\(server.port)", node: box10, retry_initial_seconds: 0.1, retry_max_seconds: 0.2}
+            """)
+        let daemon = try Daemon(["run", "--config", config, "--model", Daemon.testModel, "--input", "wav:\(wav)"])
+        XCTAssertTrue(daemon.wait(for: 10) { server.connections >= 3 && daemon.stdout.contains("onset") }, daemon.stderr)
+        XCTAssertTrue(daemon.stderr.contains("MQTT: connection to mqtt://127.0.0.1:\(server.port)"), daemon.stderr)
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.exitStatus(within: 10), 0, daemon.stderr)
+    }
+
     func testBadMQTTSettingsAreRefusedWithFileKeyAndLine() throws {
         let cases: [(String, String)] = [
             ("mqtt:\n  url: \"mqtt:/broken\"\n", "config.yaml:2: mqtt.url"),
@@ -255,5 +281,46 @@ final class MQTTTests: XCTestCase {
     static func count(of suffix: String, in text: String) -> Int? {
         guard let range = text.range(of: " \(suffix)", options: .backwards) else { return nil }
         return Int(text[..<range.lowerBound].split(whereSeparator: { !$0.isNumber }).last ?? "")
+    }
+}
+
+/// A TCP listener on a free loopback port that answers every connection with bytes that are not
+/// MQTT (a CONNACK header with a length that runs past what it sends) and closes it.
+final class GarbageServer: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+    private let lock = NSLock()
+    private var accepted = 0
+
+    init() throws {
+        port = try Broker.freePort()
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard bound, listen(fd, 8) == 0 else { throw BrokerError(reason: "cannot listen on \(port)") }
+        let thread = Thread { [self] in serve() }
+        thread.start()
+    }
+
+    deinit { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+
+    var connections: Int { lock.withLock { accepted } }
+
+    private func serve() {
+        while true {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            lock.withLock { accepted += 1 }
+            let garbage: [UInt8] = [0x20, 0x7F, 0x00, 0xFF, 0xDE, 0xAD, 0xBE, 0xEF]
+            _ = garbage.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(client)
+        }
     }
 }
