@@ -1,8 +1,8 @@
 import Foundation
 
-/// Home Assistant MQTT discovery messages for one node (shapes as documented for Home Assistant
-/// 2024.x: https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery, event.mqtt,
-/// binary_sensor.mqtt, sensor.mqtt):
+/// Home Assistant MQTT discovery messages for one node (shapes as Home Assistant's documentation
+/// gives them, read in November 2026: https://www.home-assistant.io/integrations/mqtt/ (discovery),
+/// event.mqtt (Home Assistant 2023.8+), binary_sensor.mqtt, sensor.mqtt):
 ///
 /// - one device per node, which every entity names;
 /// - an `event` entity whose `event_types` are the labels the tagger reports (fed by `event`);
