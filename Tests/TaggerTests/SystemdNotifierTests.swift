@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 @testable import Tagger
 import XCTest
 
@@ -26,6 +27,27 @@ final class SystemdNotifierTests: XCTestCase {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = recv(descriptor, &buffer, buffer.count, 0)
         return n >= 0 ? String(decoding: buffer[0 ..< n], as: UTF8.self) : nil
+    }
+
+    /// A service manager that stops reading must not block the daemon: once its socket's queue is
+    /// full, notifications fail at once (they used to block in sendto, which hung shutdown, since
+    /// the task sending WATCHDOG=1 could not end).
+    func testAFullNotifySocketNeverBlocks() throws {
+        let (socket, descriptor) = try listener()
+        defer { close(descriptor) }
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket])
+        let done = DispatchSemaphore(value: 0)
+        let failures = NIOLockedValueBox(0)
+        Thread {
+            for _ in 0 ..< 5000 {  // far beyond the queue of a datagram socket nobody reads
+                do { try notifier.status("a status line as long as the daemon's, with its counters and losses") } catch {
+                    failures.withLockedValue { $0 += 1 }
+                }
+            }
+            done.signal()
+        }.start()
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "notify blocked on a full socket")
+        XCTAssertGreaterThan(failures.withLockedValue { $0 }, 0)
     }
 
     func testSendsTheExactDatagrams() throws {

@@ -72,7 +72,9 @@ public struct SystemdNotifier: Sendable {
         let sent = withUnsafePointer(to: address.storage) { storage in
             storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddr in
                 message.withUnsafeBytes { bytes in
-                    sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), sockaddr, address.length)
+                    // MSG_DONTWAIT: a service manager that stops reading (its queue full) must not
+                    // block the daemon; that notification is lost and the call throws (EAGAIN).
+                    sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), sockaddr, address.length)
                 }
             }
         }
