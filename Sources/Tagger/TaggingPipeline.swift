@@ -78,8 +78,9 @@ public final class TaggingPipeline: @unchecked Sendable {
         if !config.input.isLive { settings.backpressure = .wait }
         let encoder = RecordEncoder(format: config.output.format, origin: config.origin)
         return try StreamTagger(model: model, settings: settings) { record in
-            sink.write(line: encoder.line(record))
-            listener?.receive(record)
+            let line = encoder.line(record)
+            sink.write(line: line)
+            listener?.receive(record, jsonLine: encoder.format == .jsonl ? line : nil)
         }
     }
 

@@ -212,15 +212,24 @@ final class MQTTTests: XCTestCase {
         XCTAssertEqual(refused.exitStatus(within: 10), 0, refused.stderr)
     }
 
-    func testMQTT5() throws {
+    /// MQTT 5, with standard output in text: the broker still gets JSON records.
+    func testMQTT5AndJSONRecordsWhateverTheOutputFormat() throws {
         let broker = try Broker(directory: directory)
         let subscriber = try broker.subscribe("mast-tagger/box9/#")
         let wav = try toneFile(seconds: 4, toneStart: 1, toneEnd: 3)
-        let config = try file("config.yaml", "input: {realtime: false}\nmqtt: {url: \"\(broker.url)\", node: box9, protocol: \"5\"}\n")
+        let config = try file("config.yaml", """
+            input: {realtime: false}
+            output: {format: text}
+            mqtt: {url: "\(broker.url)", node: box9, protocol: "5"}
+            """)
         let daemon = try Daemon(["run", "--config", config, "--model", Daemon.testModel, "--input", "wav:\(wav)"])
         XCTAssertEqual(daemon.exitStatus(within: 30), 0, daemon.stderr)
         XCTAssertTrue(subscriber.wait(for: 5) { subscriber.payloads(on: "mast-tagger/box9/status").last == "offline" }, subscriber.output)
-        XCTAssertEqual(subscriber.payloads(on: "mast-tagger/box9/records"), daemon.lines)
+        let records = subscriber.payloads(on: "mast-tagger/box9/records").compactMap(Self.json)
+        XCTAssertEqual(records.compactMap { $0["type"] as? String }, ["onset", "event"])
+        XCTAssertEqual(daemon.lines.count, 2)
+        XCTAssertTrue(daemon.lines[0].contains(" onset Tone 1 kHz "), daemon.stdout)
+        XCTAssertTrue(records.allSatisfy { $0["node"] as? String == "box9" })
     }
 
     /// Something that is not a broker answers on the port: garbage, then a connection closed

@@ -27,8 +27,8 @@ public final class MQTTOutput: RecordListener, @unchecked Sendable {
 
     public var publisher: MQTTPublisher? { lock.withLock { running?.publisher } }
 
-    public func receive(_ record: Record) {
-        publisher?.receive(record)
+    public func receive(_ record: Record, jsonLine: String?) {
+        publisher?.receive(record, jsonLine: jsonLine)
     }
 
     /// What `config` with `model` asks for; throws (a `ConfigError`) when it can't be built.

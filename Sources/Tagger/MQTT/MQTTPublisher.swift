@@ -86,8 +86,10 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
 
     /// A record from the pipeline: the `records` message, and for onsets and events the label's
     /// state and the Home Assistant event.
-    public func receive(_ record: Record) {
-        let line = Array(encoder.line(record).utf8)
+    public func receive(_ record: Record, jsonLine: String?) {
+        // The sink's line when it is JSON with the same origin (the pipeline's encoder uses the
+        // configuration's origin, as this publisher does); else this publisher's own.
+        let line = Array((jsonLine ?? encoder.line(record)).utf8)
         condition.withLock {
             enqueue(Message(topic: topics.records, payload: line, qos: settings.qos, retain: false))
             switch record {
