@@ -219,6 +219,7 @@ final class MQTTTests: XCTestCase {
         let wav = try toneFile(seconds: 4, toneStart: 1, toneEnd: 3)
         let config = try file("config.yaml", """
             input: {realtime: false}
+            events: {exclude: [Silence]}
             output: {format: text}
             mqtt: {url: "\(broker.url)", node: box9, protocol: "5"}
             """)

@@ -183,14 +183,17 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
                 return !stopping
             }
             guard go else { break }
+            let connectionsBefore = connectionCount
             do {
                 let connection = try connect()
-                let ended = try serve(connection)
-                backoff = settings.retryInitialSeconds
-                if ended { break }
-                nextAttempt = Date() + backoff
+                try serve(connection)
+                break  // stopped
             } catch {
                 let now = Date()
+                if connectionCount > connectionsBefore {  // it was up: a new failure, told at once
+                    backoff = settings.retryInitialSeconds
+                    lastFailureReport = nil
+                }
                 // The first failure after a working connection, then at most one line per interval.
                 if lastFailureReport.map({ now.timeIntervalSince($0) >= Self.reportInterval }) ?? true {
                     logger.error("MQTT: \(error); retrying in \(String(format: "%.1f", backoff)) s")
@@ -220,8 +223,8 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
     }
 
     /// Runs one connection until it fails (throws; its unconfirmed messages are queued again)
-    /// or `stop` (returns true, after `offline` and a clean disconnect).
-    private func serve(_ connection: MQTTConnection) throws -> Bool {
+    /// or `stop` (returns, after the queue, `offline` and a clean disconnect).
+    private func serve(_ connection: MQTTConnection) throws {
         var inFlight: [Int32: Message] = [:]
         var session = false
         func requeueInFlight() {
@@ -273,7 +276,7 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
                         for _ in 0 ..< queue.count { countDrop() }
                         queue.removeAll()
                     }
-                    return true
+                    return
                 }
                 guard session else { continue }
                 for message in takeDue(room: Self.maximumInFlight - inFlight.count) {
