@@ -170,6 +170,10 @@ public final class DaemonService: Service, @unchecked Sendable {
             logger.warning("output.socket_mode changed: takes effect at restart")
             new.output.socketMode = old.output.socketMode
         }
+        if new.output.target == .stdout, new.input.isLive != old.input.isLive {
+            // The sink is made once, with the policy the first input asked for (RunCommand).
+            logger.warning("standard output keeps the policy chosen at start (\(old.input.isLive ? "drop lines a slow reader can't take, for live input" : "wait for its reader")); the new input is \(new.input.isLive ? "live" : "not live"): restart to change that")
+        }
         if case .stdin = new.input.source, case .stdin = input.source, new.input != input {
             logger.warning("input settings of stdin changed: they take effect at restart; the input is kept")
             new.input = input

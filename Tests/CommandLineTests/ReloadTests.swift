@@ -140,6 +140,11 @@ final class ReloadTests: XCTestCase {
         daemon.signal(SIGHUP)
         XCTAssertTrue(daemon.wait(for: 10) { daemon.stderr.contains("output.target changed") }, daemon.stderr)
         XCTAssertTrue(daemon.stderr.contains("takes effect at restart"), daemon.stderr)
+        // Live input to a file read as fast as it goes: stdout's drop policy stays until a restart.
+        try config("tags: {top_k: 1}\ninput: {realtime: false}\n")
+        daemon.signal(SIGHUP)
+        XCTAssertTrue(daemon.wait(for: 10) { daemon.stderr.contains("the new input is not live: restart to change that") },
+                      daemon.stderr)
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.exitStatus(within: 5), 0, daemon.stderr)
     }
