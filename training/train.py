@@ -13,7 +13,9 @@ Loss: binary cross-entropy on the targets (the teacher's probabilities, or multi
 with --loss logit squared error between student and teacher log-odds (logit_matching_loss).
 Sampling: uniform over windows, or with --balance weighted by 1/√(windows sharing the window's top
 class), so that rare classes are seen more often (AudioSet-style balancing; mAP averages classes);
---balance-share S draws only that share so and the rest uniformly, keeping the corpus's own mix in.
+--balance-share S draws only that share so and the rest uniformly, keeping the corpus's own mix in;
+--source-weight SOURCE=W makes a source's windows W times as likely (e.g. signals, which a
+fine-tune toward named sounds otherwise forgets).
 Targets: the teacher's probabilities (cached by teacher.py label, or label --average for logits
 averaged over small delays and gains); with --named-targets a training clip whose file name says
 what it holds (training/data/named_sounds.tsv, recorded in the manifest as named_classes) also has
@@ -40,6 +42,17 @@ from pathlib import Path
 from mast_tagger.training import run
 
 
+def source_weight(text: str) -> tuple[str, float]:
+    source, _, weight = text.partition("=")
+    try:
+        value = float(weight)
+    except ValueError:
+        value = -1.0
+    if not source or not 0 < value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r}: SOURCE=W with a weight in (0, 1000]")
+    return source, value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="teacher:CORPUS,CACHE | folders:DIR | audioset:SEG,AUDIO,LABELS")
@@ -53,6 +66,8 @@ def main() -> None:
     parser.add_argument("--balance", action="store_true", help="sample rare classes more often (see above)")
     parser.add_argument("--balance-share", type=float, default=1.0, metavar="S",
                         help="with --balance: the share of windows drawn balanced; the rest are drawn uniformly")
+    parser.add_argument("--source-weight", type=source_weight, action="append", default=[], metavar="SOURCE=W",
+                        help="with --balance: windows of this corpus source are W times as likely (repeatable)")
     parser.add_argument("--samples-per-epoch", type=int, default=0, metavar="N",
                         help="with --balance: windows drawn per epoch (default: as many as there are)")
     parser.add_argument("--named-eval", action="store_true",
@@ -77,6 +92,8 @@ def main() -> None:
         parser.error("--named-eval needs teacher data: the yardstick's packages are unpacked beside the corpus")
     if args.samples_per_epoch and not args.balance:
         parser.error("--samples-per-epoch draws windows with --balance")
+    if args.source_weight and not args.balance:
+        parser.error("--source-weight weighs the draws of --balance")
     if not 0 <= args.balance_share <= 1 or (args.balance_share != 1 and not args.balance):
         parser.error(f"--balance-share {args.balance_share}: a share in [0, 1], with --balance")
     if args.samples_per_epoch < 0:

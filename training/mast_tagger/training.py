@@ -119,9 +119,12 @@ def datasets(spec: str, frames: int, hold_out_files: float = 0.0, named_targets:
     return LabelledWindows(files, len(classes), frames, mean, std), {}, classes
 
 
-def balanced_sampler(data, samples: int, generator: torch.Generator, share: float = 1.0) -> WeightedRandomSampler:
+def balanced_sampler(data, samples: int, generator: torch.Generator, share: float = 1.0,
+                     source_weights: dict[str, float] | None = None) -> WeightedRandomSampler:
     """Draws `samples` windows with replacement: a `share` of them each with weight
-    1/√(windows of its top class), the rest uniformly.
+    1/√(windows of its top class), the rest uniformly; then a window of a source in
+    `source_weights` is that many times as likely (a small source whose sounds a fine-tune must
+    not forget, such as the synthetic `signals`).
 
     The square root keeps the common classes (speech, music) well represented while a class with
     100× fewer windows is drawn 10× more often per window. A share below 1 keeps part of every
@@ -133,6 +136,8 @@ def balanced_sampler(data, samples: int, generator: torch.Generator, share: floa
     counts = np.bincount(classes)
     balanced = 1.0 / np.sqrt(counts[classes])
     weights = share * balanced / balanced.sum() + (1 - share) / len(classes)
+    if source_weights:
+        weights = weights * np.array([source_weights.get(source, 1.0) for source in data.sources()])
     return WeightedRandomSampler(torch.from_numpy(weights), samples, replacement=True, generator=generator)
 
 
@@ -195,7 +200,8 @@ def run(args: argparse.Namespace) -> None:
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     world = dist.get_world_size() if distributed else 1
     if args.balance:
-        sampler = balanced_sampler(train, (args.samples_per_epoch or len(train)) // world, g, args.balance_share)
+        sampler = balanced_sampler(train, (args.samples_per_epoch or len(train)) // world, g, args.balance_share,
+                                   dict(args.source_weight))
     else:
         sampler = DistributedSampler(train, seed=args.seed) if distributed else None
     loader = DataLoader(train, batch_size=args.batch, shuffle=sampler is None, sampler=sampler,

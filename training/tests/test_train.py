@@ -77,6 +77,18 @@ def test_a_balance_share_mixes_balanced_and_uniform_draws():
     assert np.allclose(shares, [1 - 0.175, 0.175], atol=0.015)
 
 
+def test_a_source_weight_draws_that_source_more_often():
+    class Windows:  # 500 windows of one class from each of two sources
+        def class_of_items(self):
+            return np.zeros(1000, dtype=np.int64)
+
+        def sources(self):
+            return ["games"] * 500 + ["signals"] * 500
+
+    drawn = np.array(list(balanced_sampler(Windows(), 20000, torch.Generator().manual_seed(0), source_weights={"signals": 3.0})))
+    assert abs(np.mean(drawn >= 500) - 0.75) < 0.015  # 3 : 1
+
+
 def test_holding_out_files_needs_teacher_data(tmp_path):
     with pytest.raises(SystemExit, match="--hold-out-files needs teacher data"):
         datasets(f"folders:{tmp_path}", 100, hold_out_files=0.1)
