@@ -22,6 +22,15 @@ final class MQTTTests: XCTestCase {
         return url.path
     }
 
+    /// A broker, and a daemon tagging a long tone at real time that publishes to it as `node`
+    /// (`mqtt` adds keys to the section).
+    func publishingDaemon(node: String, mqtt: String = "") throws -> (Broker, Daemon) {
+        let broker = try Broker(directory: directory)
+        let wav = try toneFile(seconds: 60, toneStart: 0, toneEnd: 60)
+        let config = try file("config.yaml", "mqtt: {url: \"\(broker.url)\", node: \(node)\(mqtt)}\n")
+        return (broker, try Daemon(["run", "--config", config, "--model", Daemon.testModel, "--input", "wav:\(wav)"]))
+    }
+
     static func json(_ text: String) -> [String: Any]? {
         try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
     }
@@ -88,10 +97,7 @@ final class MQTTTests: XCTestCase {
     }
 
     func testHomeAssistantComingOnlineGetsTheDiscoveryAgain() throws {
-        let broker = try Broker(directory: directory)
-        let wav = try toneFile(seconds: 30, toneStart: 0, toneEnd: 30)
-        let config = try file("config.yaml", "mqtt: {url: \"\(broker.url)\", node: box2}\n")
-        let daemon = try Daemon(["run", "--config", config, "--model", Daemon.testModel, "--input", "wav:\(wav)"])
+        let (broker, daemon) = try publishingDaemon(node: "box2")
         let subscriber = try broker.subscribe("homeassistant/event/#")
         XCTAssertTrue(subscriber.wait(for: 10) { !subscriber.all.isEmpty }, daemon.stderr)  // the retained one
         let before = subscriber.all.count
@@ -144,11 +150,8 @@ final class MQTTTests: XCTestCase {
     }
 
     func testKilledDaemonShowsOfflineThroughTheLastWill() throws {
-        let broker = try Broker(directory: directory)
-        let wav = try toneFile(seconds: 60, toneStart: 0, toneEnd: 60)
-        let config = try file("config.yaml", "mqtt: {url: \"\(broker.url)\", node: box4, keepalive: 5}\n")
+        let (broker, daemon) = try publishingDaemon(node: "box4", mqtt: ", keepalive: 5")
         let subscriber = try broker.subscribe("mast-tagger/box4/status")
-        let daemon = try Daemon(["run", "--config", config, "--model", Daemon.testModel, "--input", "wav:\(wav)"])
         XCTAssertTrue(subscriber.wait(for: 10) { subscriber.payloads(on: "mast-tagger/box4/status") == ["online"] }, daemon.stderr)
         daemon.signal(SIGKILL)
         XCTAssertTrue(subscriber.wait(for: 10) { subscriber.payloads(on: "mast-tagger/box4/status") == ["online", "offline"] },
@@ -272,12 +275,9 @@ final class MQTTTests: XCTestCase {
     }
 
     func testABadMQTTSectionOnReloadKeepsTheRunningConnection() throws {
-        let broker = try Broker(directory: directory)
-        let wav = try toneFile(seconds: 60, toneStart: 0, toneEnd: 60)
-        let config = try file("config.yaml", "mqtt: {url: \"\(broker.url)\", node: box7}\n")
-        let daemon = try Daemon(["run", "--config", config, "--model", Daemon.testModel, "--input", "wav:\(wav)"])
+        let (broker, daemon) = try publishingDaemon(node: "box7")
         XCTAssertTrue(daemon.wait(for: 10) { daemon.stderr.contains("connected to") }, daemon.stderr)
-        try "mqtt: {url: \"\(broker.url)\", node: \"box#7\"}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        _ = try file("config.yaml", "mqtt: {url: \"\(broker.url)\", node: \"box#7\"}\n")
         daemon.signal(SIGHUP)
         XCTAssertTrue(daemon.wait(for: 10) { daemon.stderr.contains("configuration not reloaded") }, daemon.stderr)
         let subscriber = try broker.subscribe("mast-tagger/box7/records")
