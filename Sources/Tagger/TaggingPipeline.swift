@@ -34,6 +34,7 @@ public final class TaggingPipeline: @unchecked Sendable {
     private let ring: RingBuffer
     private let sink: RecordSink
     private let listener: RecordListener?
+    private let observer: PipelineObserver?
     private let logger: Logger
     /// The input's level, for whoever reports it (MQTT's `level`).
     public let levelMeter: LevelMeter
@@ -52,8 +53,9 @@ public final class TaggingPipeline: @unchecked Sendable {
 
     /// Builds the source and the tagger; nothing reads the input until `start()`. A pipeline
     /// that is not started must be `discard`ed.
-    public init(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener? = nil, logger: Logger) throws {
-        let tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener)
+    public init(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener? = nil,
+                observer: PipelineObserver? = nil, logger: Logger) throws {
+        let tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener, observer: observer)
         do {
             source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
             // Within `Limits.bufferSeconds` × a model rate of at most 96 kHz: a few hundred megabytes at most.
@@ -67,17 +69,20 @@ public final class TaggingPipeline: @unchecked Sendable {
         stage = Stage(config: config, model: model, tagger: tagger)
         self.sink = sink
         self.listener = listener
+        self.observer = observer
         self.logger = logger
         levelMeter = LevelMeter(sampleRate: tagger.sampleRate)
     }
 
     /// The tagger a configuration asks for, writing to `sink` and `listener`.
-    private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener?) throws -> StreamTagger {
+    private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener?,
+                               observer: PipelineObserver?) throws -> StreamTagger {
         var settings = try StreamTagger.Settings(config: config)
         // An input that is not live waits for the model rather than drop windows.
         if !config.input.isLive { settings.backpressure = .wait }
         let encoder = RecordEncoder(format: config.output.format, origin: config.origin)
-        return try StreamTagger(model: model, settings: settings) { record in
+        return try StreamTagger(model: model, settings: settings, observe: observer.map { o in { o.window($0) } },
+                                observeFrame: observer.map { o in { o.frame($0) } }) { record in
             sink.write(line: encoder.line(record))
             listener?.receive(record)
         }
@@ -92,7 +97,8 @@ public final class TaggingPipeline: @unchecked Sendable {
     /// the old one and passed the stream on. Returns false when the input ended first.
     public func replaceStage(config: TaggerConfig, model: Model) throws -> Bool {
         precondition(config.input == input && model.fbank.sampleRate == sampleRate, "the input must stay as it is")
-        let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink, listener: listener))
+        let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink, listener: listener,
+                                                                                observer: observer))
         return state.withLock {
             guard !featureThreadDone else {
                 next.tagger.finish()
@@ -216,16 +222,29 @@ public final class TaggingPipeline: @unchecked Sendable {
         return (retired.dropped + tagger.droppedWindows, Int(ring.overrunSamples))
     }
 
+    /// The counters, over every stage this input has fed.
+    public var counters: PipelineCounters {
+        let (tagger, retired) = state.withLock { (stage.tagger, retiredWindows) }
+        var counters = PipelineCounters()
+        counters.audioSeconds = Double(tagger.nextSample) / Double(tagger.sampleRate)
+        counters.windows = retired.processed + tagger.processedWindows
+        counters.droppedWindows = retired.dropped + tagger.droppedWindows
+        counters.overrunSamples = Int(ring.overrunSamples)
+        counters.xruns = Int(source.statistics.xruns.load(ordering: .relaxed))
+        counters.reopens = Int(source.statistics.reopens.load(ordering: .relaxed))
+        return counters
+    }
+
     /// Counters for logs and systemd's STATUS=, over every stage this input has fed.
     public var status: String {
-        let (tagger, retired) = state.withLock { (stage.tagger, retiredWindows) }
-        let audio = Double(tagger.nextSample) / Double(tagger.sampleRate)
+        let c = counters
         return String(format: "%.0f s of audio, %d windows, %d dropped windows, %d overrun samples, %d xruns, %d reopens",
-                      audio, retired.processed + tagger.processedWindows, retired.dropped + tagger.droppedWindows,
-                      Int(ring.overrunSamples),
-                      Int(source.statistics.xruns.load(ordering: .relaxed)),
-                      Int(source.statistics.reopens.load(ordering: .relaxed)))
+                      c.audioSeconds, c.windows, c.droppedWindows, c.overrunSamples, c.xruns, c.reopens)
     }
+
+    /// Why the input is not delivering, for `/health`: the source's last error (a missing
+    /// device, a failed read), nil when there is none.
+    public var sourceError: AudioInputError? { source.lastError }
 
     /// Why the input ended by itself, if an error ended it (a truncated file, a failed read);
     /// nil when it ran to its end or was stopped.
