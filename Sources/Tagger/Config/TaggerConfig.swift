@@ -21,6 +21,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     /// `source`. Empty: the input (`alsa:default`).
     public var name = ""
     public var mqtt = MQTT()
+    public var http = HTTP()
 
     public init() {}
 
@@ -184,6 +185,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         }
         if !name.isEmpty { try MQTT.checkTopicLevels(name, key: "name", single: true) }
         try mqtt.validate()
+        try http.validate()
     }
 }
 
