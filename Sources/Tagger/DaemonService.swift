@@ -246,6 +246,10 @@ public final class DaemonService: Service, @unchecked Sendable {
             logger.warning("http.listen changed to '\(new.http.listen)': takes effect at restart; still serving '\(old.http.listen)'")
             new.http.listen = old.http.listen
         }
+        if new.clips != old.clips {
+            logger.warning("clips settings changed: they take effect at restart; clips go on as before")
+            new.clips = old.clips
+        }
         if new.output.socketMode != old.output.socketMode {
             logger.warning("output.socket_mode changed: takes effect at restart")
             new.output.socketMode = old.output.socketMode

@@ -17,6 +17,8 @@ public struct PipelineCounters: Equatable, Sendable {
     public var overrunSamples = 0
     public var xruns = 0
     public var reopens = 0
+    public var clipsWritten = 0
+    public var clipsFailed = 0
 
     public init() {}
 
@@ -28,6 +30,8 @@ public struct PipelineCounters: Equatable, Sendable {
         sum.overrunSamples = a.overrunSamples + b.overrunSamples
         sum.xruns = a.xruns + b.xruns
         sum.reopens = a.reopens + b.reopens
+        sum.clipsWritten = a.clipsWritten + b.clipsWritten
+        sum.clipsFailed = a.clipsFailed + b.clipsFailed
         return sum
     }
 }

@@ -46,9 +46,13 @@ public enum Record: Equatable, Sendable {
         public var peak: Float
         /// The input file, when tagging files (`tag`); absent for live streams.
         public var file: String?
-        public init(label: String, id: String, start: Double, end: Double, time: Date, peak: Float, file: String? = nil) {
+        /// The path of the event's audio (`clips:`), written once its post-roll has been heard;
+        /// absent when clips are off or not saved for this label.
+        public var clip: String?
+        public init(label: String, id: String, start: Double, end: Double, time: Date, peak: Float, file: String? = nil,
+                    clip: String? = nil) {
             self.label = label; self.id = id; self.start = start; self.end = end; self.time = time; self.peak = peak
-            self.file = file
+            self.file = file; self.clip = clip
         }
     }
 

@@ -31,10 +31,13 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Serve metrics, health and the live page at HOST:PORT, e.g. 127.0.0.1:8080 (overrides http.listen).")
     var http: String?
 
+    @Option(help: "Save the audio of each event as a WAV file in DIR (overrides clips.directory).")
+    var clips: String?
+
     func run() async throws {
         bootstrapLogging(level: .info)
         let logger = Logger(label: "mast-tagger")
-        let overrides = (input, output, tagsTopK, mqtt, name, http)
+        let overrides = (input, output, tagsTopK, mqtt, name, http, clips)
         let options = self.options
         let configuration: DaemonService.ConfigurationSource = {
             var config = try options.configuration()
@@ -44,6 +47,7 @@ struct RunCommand: AsyncParsableCommand {
             if let url = overrides.3 { config.mqtt.url = url }
             if let name = overrides.4 { config.name = name }
             if let listen = overrides.5 { config.http.listen = listen }
+            if let clips = overrides.6 { config.clips.directory = clips }
             try config.validate()
             return config
         }

@@ -22,6 +22,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     public var name = ""
     public var mqtt = MQTT()
     public var http = HTTP()
+    public var clips = Clips()
 
     public init() {}
 
@@ -186,6 +187,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         if !name.isEmpty { try MQTT.checkTopicLevels(name, key: "name", single: true) }
         try mqtt.validate()
         try http.validate()
+        try clips.validate()
     }
 }
 

@@ -18,6 +18,8 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
     private let overrunSamples: Counter
     private let xruns: Counter
     private let reopens: Counter
+    private let clipsWritten: Counter
+    private let clipsFailed: Counter
     private let inferenceSeconds: DurationHistogram
     private let rms: Gauge
     private let peak: Gauge
@@ -45,6 +47,9 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
         overrunSamples = counter("overrun_samples_total", "Samples dropped because the feature stage fell behind.")
         xruns = counter("xruns_total", "Capture overruns reported by the audio device.")
         reopens = counter("reopens_total", "Times the capture device was reopened.")
+        let clipsHelp = "Clips of events (clips.directory), by result: written, or failed (logged)."
+        clipsWritten = registry.makeCounter(name: Self.prefix + "clips_total", labels: [("result", "written")], help: clipsHelp)
+        clipsFailed = registry.makeCounter(name: Self.prefix + "clips_total", labels: [("result", "failed")], help: clipsHelp)
         // 1 ms … 10 s: a window takes a few milliseconds on the streaming models, seconds on AST.
         inferenceSeconds = registry.makeDurationHistogram(
             name: Self.prefix + "inference_seconds",
@@ -120,12 +125,16 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
             advance(overrunSamples, exported.overrunSamples, counters.overrunSamples)
             advance(xruns, exported.xruns, counters.xruns)
             advance(reopens, exported.reopens, counters.reopens)
+            advance(clipsWritten, exported.clipsWritten, counters.clipsWritten)
+            advance(clipsFailed, exported.clipsFailed, counters.clipsFailed)
             exported.audioSeconds = max(exported.audioSeconds, counters.audioSeconds)
             exported.windows = max(exported.windows, counters.windows)
             exported.droppedWindows = max(exported.droppedWindows, counters.droppedWindows)
             exported.overrunSamples = max(exported.overrunSamples, counters.overrunSamples)
             exported.xruns = max(exported.xruns, counters.xruns)
             exported.reopens = max(exported.reopens, counters.reopens)
+            exported.clipsWritten = max(exported.clipsWritten, counters.clipsWritten)
+            exported.clipsFailed = max(exported.clipsFailed, counters.clipsFailed)
         }
     }
 
