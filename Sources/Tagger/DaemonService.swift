@@ -161,7 +161,10 @@ public final class DaemonService: Service, @unchecked Sendable {
     }
 
     /// The pipeline's counters and the sink's losses: STATUS= and the end-of-run summary.
-    private var status: String { ([current.status, sink.losses] + [mqtt.losses].compactMap { $0 }).joined(separator: ", ") }
+    private var status: String {
+        let live = observing ? "\(metrics.liveUpdatesDropped) dropped live page updates" : nil
+        return ([current.status, sink.losses] + [mqtt.losses, live].compactMap { $0 }).joined(separator: ", ")
+    }
 
     /// Marks the service as shutting down (no reload starts anything after this), then stops
     /// the running pipeline once any reload in progress has finished.

@@ -210,6 +210,26 @@ final class HTTPTests: XCTestCase {
 
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.exitStatus(within: 10), 0, "a stuck page held up shutdown: \(daemon.stderr)")
+        // Not lost silently: the summary counts them too.
+        let dropped = daemon.stderr.firstMatch(of: /([0-9]+) dropped live page updates/).flatMap { Int($0.1) }
+        XCTAssertGreaterThan(dropped ?? 0, 0, daemon.stderr)
+    }
+
+    /// A request with 200 KB of headers is refused (the parser's limit), costs no more than
+    /// that, and the server goes on answering.
+    func testHugeHeadersAreRefused() throws {
+        let port = try HTTPClient.freePort()
+        let daemon = try serving(port: port)
+        let fd = try HTTPClient.connect(port: port)
+        defer { close(fd) }
+        try? HTTPClient.send(fd, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 200_000) + "\r\n\r\n")
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        let reply = String(decoding: buffer.prefix(max(0, n)), as: UTF8.self)
+        XCTAssertFalse(reply.hasPrefix("HTTP/1.1 200"), "accepted: \(reply)")
+        XCTAssertEqual(try HTTPClient.get(port: port, "/health").status, 200)
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.exitStatus(within: 10), 0, daemon.stderr)
     }
 
     /// `http.live_clients` pages at once; one more is refused with 503.

@@ -24,7 +24,7 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
     private let rms: Gauge
     private let peak: Gauge
     public let liveClients: Gauge
-    public let liveDropped: Counter
+    private let liveDropped: Counter
 
     private let lock = NSLock()
     // Guarded by `lock`:
@@ -35,6 +35,7 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
     private var records: [String: Counter] = [:]
     private var outputDrops: [String: Counter] = [:]
     private var outputDropsExported: [String: Int] = [:]
+    private var liveDrops = 0
 
     static let prefix = "mast_tagger_"
 
@@ -151,6 +152,14 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
             outputDropsExported[output] = max(old, total)
         }
     }
+
+    /// A live page's update dropped (it reads too slowly): counted here and in STATUS=.
+    public func liveUpdateDropped() {
+        lock.withLock { liveDrops += 1 }
+        liveDropped.increment()
+    }
+
+    public var liveUpdatesDropped: Int { lock.withLock { liveDrops } }
 
     /// The reload counter, by result.
     public func reloaded(ok: Bool) { reloadCounter(ok: ok).increment() }

@@ -80,7 +80,7 @@ public final class LiveFeed: @unchecked Sendable {
             self.cursor = cursor
             let text = message(event: "update", update)
             for client in clients.values {
-                if case .dropped = client.continuation.yield(text) { metrics.liveDropped.increment() }
+                if case .dropped = client.continuation.yield(text) { metrics.liveUpdateDropped() }
             }
         }
     }
