@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 
 APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev libmosquitto-dev mosquitto mosquitto-clients openssl pkg-config \
-	alsa-utils espeak-ng sox systemd
+	alsa-utils espeak-ng sox systemd chromium
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -69,12 +69,14 @@ test-swift: apt
 # Installs into a scratch DESTDIR and checks what landed where; then installs under a scratch
 # PREFIX, so that the units name files that exist, for systemd's own checks: `verify` (syntax,
 # executables, socket/service pairing; a warning fails too) and `security --offline` (exposure at most 1.0; it is 0.6),
-# for the single units and an instance of the template; and the single service with the MQTT drop-in (1.5, at most 2.0).
+# for the single units and an instance of the template; and the single service with the HTTP drop-in (1.3: loopback only)
+# and then with the MQTT drop-in as well (1.5, at most 2.0).
 test-install: build
 	@dest=$$(mktemp -d) && $(MAKE) --no-print-directory install DESTDIR=$$dest >/dev/null && \
 	for f in $(PREFIX)/bin/mast-tagger $(PREFIX)/share/mast-tagger/mast-tagger.safetensors $(SYSCONFDIR)/mast-tagger/config.yaml \
 	         $(SYSTEMDDIR)/mast-tagger.service $(SYSTEMDDIR)/mast-tagger.socket $(SYSTEMDDIR)/mast-tagger@.service \
-	         $(SYSTEMDDIR)/mast-tagger@.socket $(PREFIX)/share/mast-tagger/systemd/mqtt-network.conf; do \
+	         $(SYSTEMDDIR)/mast-tagger@.socket $(PREFIX)/share/mast-tagger/systemd/mqtt-network.conf \
+	         $(PREFIX)/share/mast-tagger/systemd/http-loopback.conf; do \
 		test -s $$dest$$f || { echo "make install did not install $$f"; exit 1; }; done && \
 	grep -q "ExecStart=$(PREFIX)/bin/mast-tagger run --config $(SYSCONFDIR)/mast-tagger/config.yaml" $$dest$(SYSTEMDDIR)/mast-tagger.service && \
 	grep -q "ExecStart=$(PREFIX)/bin/mast-tagger run --config $(SYSCONFDIR)/mast-tagger/%i.yaml --name %i --output unix:/run/mast-tagger/%i.sock" \
@@ -92,7 +94,13 @@ test-install: build
 	  { tail -1 $$root/security.txt; echo "mast-tagger.service: exposure above 1.0"; exit 1; }; } && \
 	{ systemd-analyze security --offline=true --threshold=10 $$root/units/mast-tagger@kitchen.service >$$root/security.txt || \
 	  { tail -1 $$root/security.txt; echo "mast-tagger@.service: exposure above 1.0"; exit 1; }; } && \
-	mkdir $$root/units/mast-tagger.service.d && cp systemd/mqtt-network.conf $$root/units/mast-tagger.service.d/ && \
+	mkdir $$root/units/mast-tagger.service.d && cp systemd/http-loopback.conf $$root/units/mast-tagger.service.d/ && \
+	{ systemd-analyze security --offline=true --threshold=20 $$root/units/mast-tagger.service >$$root/security.txt || \
+	  { tail -1 $$root/security.txt; echo "mast-tagger.service with http-loopback.conf: exposure above 2.0"; exit 1; }; } && \
+	{ tail -1 $$root/security.txt | grep -q "exposure level for mast-tagger.service: 1.3" && \
+	  grep -q "IPAddressDeny=.*only localhost entries" $$root/security.txt || \
+	  { tail -1 $$root/security.txt; echo "http-loopback.conf was not applied (expected exposure 1.3, loopback only)"; exit 1; }; } && \
+	cp systemd/mqtt-network.conf $$root/units/mast-tagger.service.d/ && \
 	{ systemd-analyze security --offline=true --threshold=20 $$root/units/mast-tagger.service >$$root/security.txt || \
 	  { tail -1 $$root/security.txt; echo "mast-tagger.service with mqtt-network.conf: exposure above 2.0"; exit 1; }; } && \
 	tail -1 $$root/security.txt | grep -q "exposure level for mast-tagger.service: 1.5" || \
@@ -124,6 +132,7 @@ install: build
 	sed -e 's|^Description=.*|Description=mast-tagger record socket (%i)|' -e 's|tagger\.sock|%i.sock|' \
 		-e 's|mast-tagger\.service|mast-tagger@%i.service|' systemd/mast-tagger.socket > $(DESTDIR)$(SYSTEMDDIR)/mast-tagger@.socket
 	install -D -m 0644 systemd/mqtt-network.conf $(DESTDIR)$(PREFIX)/share/mast-tagger/systemd/mqtt-network.conf
+	install -D -m 0644 systemd/http-loopback.conf $(DESTDIR)$(PREFIX)/share/mast-tagger/systemd/http-loopback.conf
 
 FUZZ_TARGETS := wav pcm model config
 FUZZ_SECONDS ?= 15

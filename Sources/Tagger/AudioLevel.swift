@@ -28,8 +28,15 @@ public final class LevelMeter: @unchecked Sendable {
     private var sumOfSquares = 0.0
     private var peak: Float = 0
     private var count = 0
+    private var lastAudio = DispatchTime.now()
 
     public init(sampleRate: Int) { self.sampleRate = sampleRate }
+
+    /// Whether audio came within the last `seconds` (counting from the meter's making, so a
+    /// pipeline that just started is not called silent).
+    public func heardAudio(within seconds: Double) -> Bool {
+        lock.withLock { Double(DispatchTime.now().uptimeNanoseconds - lastAudio.uptimeNanoseconds) / 1e9 < seconds }
+    }
 
     public func add(_ samples: UnsafeBufferPointer<Float>) {
         var squares: Float = 0, high: Float = 0
@@ -41,6 +48,7 @@ public final class LevelMeter: @unchecked Sendable {
             sumOfSquares += Double(squares)
             peak = max(peak, high)
             count += samples.count
+            if !samples.isEmpty { lastAudio = .now() }
         }
     }
 

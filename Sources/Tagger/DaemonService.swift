@@ -32,6 +32,10 @@ public final class DaemonService: Service, @unchecked Sendable {
     private let sink: RecordSink
     /// Records, states and levels to a broker when `mqtt.url` is set (beside `sink`).
     public let mqtt: MQTTOutput
+    /// Prometheus metrics and what the live page shows; fed only when `observing` (HTTP is on).
+    public let metrics = DaemonMetrics()
+    public let liveView = LiveView()
+    private let observing: Bool
     private let notifier: SystemdNotifier
     private let logger: Logger
     /// Held for the whole of a reload and for shutdown's stop, so the two never interleave.
@@ -40,10 +44,14 @@ public final class DaemonService: Service, @unchecked Sendable {
     // Guarded by `lock`:
     private var pipeline: TaggingPipeline?
     private var shuttingDown = false
+    /// The final counters of pipelines a reload replaced (a new input counts from zero).
+    private var retired = PipelineCounters()
 
     public init(configuration: @escaping ConfigurationSource, loadModel: @escaping ModelLoader,
-                locate: @escaping ErrorLocator = { $0 }, sink: RecordSink, notifier: SystemdNotifier, logger: Logger) {
+                locate: @escaping ErrorLocator = { $0 }, sink: RecordSink, notifier: SystemdNotifier, logger: Logger,
+                observing: Bool = false) {
         self.configuration = configuration
+        self.observing = observing
         self.loadModel = loadModel
         self.locate = locate
         self.sink = sink
@@ -61,7 +69,8 @@ public final class DaemonService: Service, @unchecked Sendable {
         do {
             let model = try loadModel(config)
             let mqttChange = try mqtt.prepare(config: config, model: model)
-            first = try TaggingPipeline(config: config, model: model, sink: sink, listener: mqtt, logger: logger)
+            liveView.configure(model: model, eventMinutes: config.http.eventMinutes)
+            first = try makePipeline(config: config, model: model)
             mqtt.commit(mqttChange)  // connecting, with the first records queued for it
             try first.start()
         } catch {
@@ -92,8 +101,70 @@ public final class DaemonService: Service, @unchecked Sendable {
 
     private var current: TaggingPipeline { lock.withLock { pipeline! } }
 
+    /// The running configuration (after the last successful reload); nil until the first
+    /// pipeline is built (the model is loading), which the HTTP server may see.
+    public var runningConfig: TaggerConfig? { lock.withLock { pipeline }?.config }
+
+    /// A pipeline writing to the sink and MQTT, and, with HTTP on, to the metrics and the live view.
+    private func makePipeline(config: TaggerConfig, model: Model) throws -> TaggingPipeline {
+        guard observing else { return try TaggingPipeline(config: config, model: model, sink: sink, listener: mqtt, logger: logger) }
+        return try TaggingPipeline(config: config, model: model, sink: sink, listener: RecordListeners([mqtt, metrics, liveView]),
+                                   observer: PipelineObservers([metrics, liveView]), logger: logger)
+    }
+
+    /// The counters of every input this daemon has run, summed.
+    public var counters: PipelineCounters {
+        let (done, running) = lock.withLock { (self.retired, self.pipeline) }
+        return done + (running?.counters ?? PipelineCounters())
+    }
+
+    /// Brings the scraped metrics up to date: the pipeline's counters and the outputs' drops.
+    public func refreshMetrics() {
+        metrics.update(counters)
+        if let stdout = sink as? StdoutSink { metrics.updateDrops(output: "stdout", total: stdout.droppedLines) }
+        if let socket = sink as? UnixSocketServer { metrics.updateDrops(output: "socket", total: socket.counters.droppedSlow) }
+        if let mqttDrops = mqtt.droppedMessages { metrics.updateDrops(output: "mqtt", total: mqttDrops) }
+    }
+
+    /// `/health`: what the systemd watchdog checks (the feature stage checked in), and that audio came.
+    public struct Health: Codable, Sendable {
+        public var ok: Bool
+        /// Why not, when not ok.
+        public var reason: String?
+        public var input: String
+        public var audioSeconds: Double
+        public var windows: Int
+        public var droppedWindows: Int
+
+        enum CodingKeys: String, CodingKey {
+            case ok, reason, input, windows
+            case audioSeconds = "audio_seconds", droppedWindows = "dropped_windows"
+        }
+    }
+
+    public func health() -> Health {
+        guard let pipeline = lock.withLock({ pipeline }) else {
+            return Health(ok: false, reason: "starting (loading the model)", input: "", audioSeconds: 0, windows: 0, droppedWindows: 0)
+        }
+        let config = pipeline.config, seconds = config.http.healthSeconds
+        var reason: String?
+        if pipeline.isFinished {
+            reason = "the input ended"
+        } else if !pipeline.isAlive(within: seconds) {
+            reason = "the feature stage made no progress for \(seconds) s"
+        } else if config.input.isLive, !pipeline.levelMeter.heardAudio(within: seconds) {
+            reason = "no audio for \(seconds) s" + (pipeline.sourceError.map { " (\($0))" } ?? "")
+        }
+        let c = counters
+        return Health(ok: reason == nil, reason: reason, input: config.input.source.description, audioSeconds: c.audioSeconds,
+                      windows: c.windows, droppedWindows: c.droppedWindows)
+    }
+
     /// The pipeline's counters and the sink's losses: STATUS= and the end-of-run summary.
-    private var status: String { ([current.status, sink.losses] + [mqtt.losses].compactMap { $0 }).joined(separator: ", ") }
+    private var status: String {
+        let live = observing ? "\(metrics.liveUpdatesDropped) dropped live page updates" : nil
+        return ([current.status, sink.losses] + [mqtt.losses, live].compactMap { $0 }).joined(separator: ", ")
+    }
 
     /// Marks the service as shutting down (no reload starts anything after this), then stops
     /// the running pipeline once any reload in progress has finished.
@@ -131,17 +202,25 @@ public final class DaemonService: Service, @unchecked Sendable {
                     logger.notice("not reloaded: the input ended first")
                     return
                 }
+                // After the swap: the live view names the new model's classes (a window of the
+                // old model still in flight, of another class count, is left out of `top`).
+                liveView.configure(model: model, eventMinutes: config.http.eventMinutes)
                 mqtt.commit(mqttChange)
+                metrics.reloaded(ok: true)
                 logger.notice("configuration reloaded", metadata: ["input": "kept", "model": "\(reused == nil ? "loaded" : "kept")"])
                 return
             }
-            let next = try TaggingPipeline(config: config, model: model, sink: sink, listener: mqtt, logger: logger)
+            let next = try makePipeline(config: config, model: model)
             try next.start()  // a failed start discards `next` (its threads end); the old one runs on
+            liveView.configure(model: model, eventMinutes: config.http.eventMinutes)
             lock.withLock { pipeline = next }
             old.stop()
+            lock.withLock { retired = retired + old.counters }
             mqtt.commit(mqttChange)
+            metrics.reloaded(ok: true)
             logger.notice("configuration reloaded", metadata: ["input": "\(config.input.source)"])
         } catch {
+            metrics.reloaded(ok: false)
             logger.error("configuration not reloaded, keeping the running one: \(locate(error))")
         }
     }
@@ -165,6 +244,14 @@ public final class DaemonService: Service, @unchecked Sendable {
         if new.output.target != old.output.target {
             logger.warning("output.target changed to \(new.output.target): takes effect at restart; still writing to \(old.output.target)")
             new.output.target = old.output.target
+        }
+        if new.http.listen != old.http.listen {
+            logger.warning("http.listen changed to '\(new.http.listen)': takes effect at restart; still serving '\(old.http.listen)'")
+            new.http.listen = old.http.listen
+        }
+        if new.clips != old.clips {
+            logger.warning("clips settings changed: they take effect at restart; clips go on as before")
+            new.clips = old.clips
         }
         if new.output.socketMode != old.output.socketMode {
             logger.warning("output.socket_mode changed: takes effect at restart")

@@ -4,9 +4,9 @@ import AudioInput
 /// until the stream is drained or `shouldStop` says so. Samples the ring dropped or skipped show
 /// up as a jump in stream position, which the tagger turns into a restart (no window spans a gap).
 /// `tagger` is asked for the tagger of each chunk (the daemon replaces it on reload, in `shouldStop`);
-/// `observe` sees each chunk first (the level meter).
+/// `observe` sees each chunk first, with its stream position (the level meter, the clips' ring).
 public func drain(_ ring: RingBuffer, into tagger: () -> StreamTagger, shouldStop: () -> Bool = { false },
-                  observe: (UnsafeBufferPointer<Float>) -> Void = { _ in }) {
+                  observe: (UnsafeBufferPointer<Float>, Int) -> Void = { _, _ in }) {
     let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4096)
     defer { buffer.deallocate() }
     while !shouldStop() {
@@ -14,7 +14,7 @@ public func drain(_ ring: RingBuffer, into tagger: () -> StreamTagger, shouldSto
             let position = Int(chunk.streamPosition), tagger = tagger()
             if position != tagger.nextSample { tagger.skip(to: position) }
             let samples = UnsafeBufferPointer(rebasing: buffer[0 ..< chunk.count])
-            observe(samples)
+            observe(samples, position)
             tagger.push(samples)
         } else if ring.isDrained {
             return

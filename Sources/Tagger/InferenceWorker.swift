@@ -10,6 +10,10 @@ public struct WindowResult: Sendable {
     public let probabilities: [Float]
     /// The pooled embedding, when the worker was asked to keep it.
     public let embedding: [Float]?
+    /// The window's level (dBFS RMS and peak), when measured.
+    public let level: AudioLevel?
+    /// Seconds the model took for this window (wall clock, on the inference thread).
+    public let inferenceSeconds: Double
 }
 
 /// Runs the model on its own thread, so capture and features never wait for inference.
@@ -87,13 +91,16 @@ public final class InferenceWorker: @unchecked Sendable {
     private func run() {
         var logits = [Float](repeating: 0, count: model.config.numClasses)
         while let window = nextWindow() {
+            let started = DispatchTime.now().uptimeNanoseconds
             window.features.withUnsafeBufferPointer { features in
                 logits.withUnsafeMutableBufferPointer { model.classify(features: features, logits: $0) }
             }
             let probabilities = logits.map { 1 / (1 + exp(-$0)) }
             let embedding = keepEmbeddings ? Array(model.embedding) : nil
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             onResult(WindowResult(startSample: window.startSample, endSample: window.endSample,
-                                  probabilities: probabilities, embedding: embedding))
+                                  probabilities: probabilities, embedding: embedding, level: window.level,
+                                  inferenceSeconds: seconds))
             condition.withLock { processed += 1 }
         }
         condition.withLock {

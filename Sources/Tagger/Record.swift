@@ -46,9 +46,13 @@ public enum Record: Equatable, Sendable {
         public var peak: Float
         /// The input file, when tagging files (`tag`); absent for live streams.
         public var file: String?
-        public init(label: String, id: String, start: Double, end: Double, time: Date, peak: Float, file: String? = nil) {
+        /// The path of the event's audio (`clips:`), written once its post-roll has been heard;
+        /// absent when clips are off or not saved for this label.
+        public var clip: String?
+        public init(label: String, id: String, start: Double, end: Double, time: Date, peak: Float, file: String? = nil,
+                    clip: String? = nil) {
             self.label = label; self.id = id; self.start = start; self.end = end; self.time = time; self.peak = peak
-            self.file = file
+            self.file = file; self.clip = clip
         }
     }
 
@@ -57,7 +61,19 @@ public enum Record: Equatable, Sendable {
         public var start: Double
         public var end: Double
         public var labels: [Label]
-        public init(start: Double, end: Double, labels: [Label]) { self.start = start; self.end = end; self.labels = labels }
+        /// The window's level in dBFS (RMS and peak, floor −120), to 0.01 dB; absent when not measured.
+        public var rmsDBFS: Double?
+        public var peakDBFS: Double?
+        public init(start: Double, end: Double, labels: [Label], level: AudioLevel? = nil) {
+            self.start = start; self.end = end; self.labels = labels
+            rmsDBFS = level.map { ($0.rmsDecibels * 100).rounded() / 100 }
+            peakDBFS = level.map { ($0.peakDecibels * 100).rounded() / 100 }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case type, start, end, labels
+            case rmsDBFS = "rms_dbfs", peakDBFS = "peak_dbfs"
+        }
     }
 
     public struct Summary: Codable, Equatable, Sendable {

@@ -80,8 +80,11 @@ public struct RecordEncoder: Sendable {
         case .event(let e):
             return "\(Self.timestamp(e.time)) event \(Self.printable(e.label)) (\(Self.printable(e.id))) start=\(seconds(e.start)) "
                 + "end=\(seconds(e.end)) duration=\(seconds(e.end - e.start)) peak=\(score(e.peak))"
+                + (e.clip.map { " clip=\(Self.printable($0))" } ?? "")
         case .tags(let t):
-            return "tags \(seconds(t.start))-\(seconds(t.end)) \(labels(t.labels))"
+            var level = ""
+            if let rms = t.rmsDBFS, let peak = t.peakDBFS { level = String(format: " rms=%.1f peak=%.1f dBFS", rms, peak) }
+            return "tags \(seconds(t.start))-\(seconds(t.end)) \(labels(t.labels))\(level)"
         case .summary(let s):
             return "summary \(Self.printable(s.file)): \(labels(s.labels))"
         }

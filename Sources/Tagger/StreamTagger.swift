@@ -42,8 +42,13 @@ public final class StreamTagger: @unchecked Sendable {
 
     /// Sees every window's result before the decoder does (worker thread).
     private let observe: ((WindowResult) -> Void)?
+    /// Sees every raw log-mel frame (the feature stage's thread, the caller of `push`).
+    private let observeFrame: ((UnsafeBufferPointer<Float>) -> Void)?
+    /// Per 10 ms block, the audio's level, for each window's `level`.
+    private let levels: BlockLevels
 
     public init(model: Model, settings: Settings, observe: ((WindowResult) -> Void)? = nil,
+                observeFrame: ((UnsafeBufferPointer<Float>) -> Void)? = nil,
                 emit: @escaping (Record) -> Void) throws {
         let options = model.fbank
         let fbank = try StreamingFbank(options: options)
@@ -53,7 +58,11 @@ public final class StreamTagger: @unchecked Sendable {
         self.settings = settings
         self.emit = emit
         self.observe = observe
+        self.observeFrame = observeFrame
         sampleRate = options.sampleRate
+        // A window's blocks and two more: its last frame reaches frameLength − frameShift past its last shift.
+        levels = BlockLevels(blockSamples: options.frameShift, capacity: model.config.frames + 2 + options.frameLength / options.frameShift,
+                             sampleRate: options.sampleRate)
         scheduler = WindowScheduler(length: model.config.frames, hop: settings.hopFrames, melBins: options.numMelBins,
                                     frameShift: options.frameShift, frameLength: options.frameLength,
                                     mean: model.normalization.mean, std: model.normalization.std)
@@ -69,17 +78,26 @@ public final class StreamTagger: @unchecked Sendable {
 
     /// Feeds the next samples of the stream (mono, at the model's sample rate).
     public func push(_ samples: UnsafeBufferPointer<Float>) {
+        levels.add(samples, at: nextSample)  // first: a window cut in this push includes these samples
         fbank.push(samples) { frame in
-            if let window = scheduler.push(frame: frame) { worker.submit(window) }
+            observeFrame?(frame)
+            if let window = scheduler.push(frame: frame) { submit(window) }
         }
         nextSample += samples.count
+    }
+
+    /// Hands a window to the model with its level.
+    private func submit(_ window: Window) {
+        var window = window
+        window.level = levels.level(from: window.startSample, to: window.endSample)
+        worker.submit(window)
     }
 
     /// Samples were lost upstream: the stream continues at `sample`. Windows never span the gap.
     public func skip(to sample: Int) {
         precondition(sample >= nextSample, "the stream only moves forward")
         guard sample > nextSample else { return }
-        if let window = scheduler.flush() { worker.submit(window) }
+        if let window = scheduler.flush() { submit(window) }
         fbank.reset()
         scheduler.restart(at: sample)
         nextSample = sample
@@ -87,7 +105,7 @@ public final class StreamTagger: @unchecked Sendable {
 
     /// End of input or shutdown: the last window, every pending result, and every open event.
     public func finish() {
-        if let window = scheduler.flush() { worker.submit(window) }
+        if let window = scheduler.flush() { submit(window) }
         worker.finish()
         decoder.flush().forEach(emit)
     }
@@ -107,7 +125,8 @@ public final class StreamTagger: @unchecked Sendable {
             let seconds = { (sample: Int) in Double(sample) / Double(self.sampleRate) }
             emit(.tags(.init(start: seconds(result.startSample), end: seconds(result.endSample),
                              labels: Self.top(result.probabilities, count: settings.tagsTopK,
-                                              minScore: settings.tagsMinScore, classes: model.classes))))
+                                              minScore: settings.tagsMinScore, classes: model.classes),
+                             level: result.level)))
         }
         decoder.process(probabilities: result.probabilities, startSample: result.startSample,
                         endSample: result.endSample).forEach(emit)

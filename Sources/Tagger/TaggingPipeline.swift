@@ -34,6 +34,9 @@ public final class TaggingPipeline: @unchecked Sendable {
     private let ring: RingBuffer
     private let sink: RecordSink
     private let listener: RecordListener?
+    private let observer: PipelineObserver?
+    /// Saves events' audio (`clips.directory` set); lives as long as the input, like the ring.
+    private let clips: ClipRecorder?
     private let logger: Logger
     /// The input's level, for whoever reports it (MQTT's `level`).
     public let levelMeter: LevelMeter
@@ -52,14 +55,30 @@ public final class TaggingPipeline: @unchecked Sendable {
 
     /// Builds the source and the tagger; nothing reads the input until `start()`. A pipeline
     /// that is not started must be `discard`ed.
-    public init(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener? = nil, logger: Logger) throws {
-        let tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener)
+    public init(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener? = nil,
+                observer: PipelineObserver? = nil, logger: Logger) throws {
+        let rate = model.fbank.sampleRate
+        // From hearing a sample to deciding on an event that ends there: a window, the windows
+        // queued before the model, and a hop.
+        let delay = Double(model.config.frames * model.fbank.frameShift) / Double(rate)
+            + Double(config.windows.queue + 1) * config.windows.hop
+        let clips = config.clips.isEnabled
+            ? ClipRecorder(settings: config.clips, sampleRate: rate, delaySeconds: delay, logger: logger) : nil
+        let tagger: StreamTagger
+        do {
+            tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener, observer: observer, clips: clips)
+        } catch {
+            clips?.finish()
+            throw error
+        }
+        self.clips = clips
         do {
             source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
             // Within `Limits.bufferSeconds` × a model rate of at most 96 kHz: a few hundred megabytes at most.
             ring = try RingBuffer(capacity: Int(config.input.bufferSeconds * Double(tagger.sampleRate)))
         } catch {
             tagger.finish()  // joins its inference thread: a failed build leaves nothing running
+            clips?.finish()
             throw error
         }
         input = config.input
@@ -67,17 +86,26 @@ public final class TaggingPipeline: @unchecked Sendable {
         stage = Stage(config: config, model: model, tagger: tagger)
         self.sink = sink
         self.listener = listener
+        self.observer = observer
         self.logger = logger
         levelMeter = LevelMeter(sampleRate: tagger.sampleRate)
     }
 
     /// The tagger a configuration asks for, writing to `sink` and `listener`.
-    private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener?) throws -> StreamTagger {
+    private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener?,
+                               observer: PipelineObserver?, clips: ClipRecorder?) throws -> StreamTagger {
         var settings = try StreamTagger.Settings(config: config)
         // An input that is not live waits for the model rather than drop windows.
         if !config.input.isLive { settings.backpressure = .wait }
         let encoder = RecordEncoder(format: config.output.format, origin: config.origin)
-        return try StreamTagger(model: model, settings: settings) { record in
+        return try StreamTagger(model: model, settings: settings, observe: observer.map { o in { o.window($0) } },
+                                observeFrame: observer.map { o in { o.frame($0) } }) { record in
+            var record = record
+            // The clip's path goes into the event record; the file follows once the post-roll is heard.
+            if let clips, case .event(var event) = record, let path = clips.schedule(event) {
+                event.clip = path
+                record = .event(event)
+            }
             let line = encoder.line(record)
             sink.write(line: line)
             listener?.receive(record, jsonLine: encoder.format == .jsonl ? line : nil)
@@ -93,7 +121,8 @@ public final class TaggingPipeline: @unchecked Sendable {
     /// the old one and passed the stream on. Returns false when the input ended first.
     public func replaceStage(config: TaggerConfig, model: Model) throws -> Bool {
         precondition(config.input == input && model.fbank.sampleRate == sampleRate, "the input must stay as it is")
-        let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink, listener: listener))
+        let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink, listener: listener,
+                                                                                observer: observer, clips: clips))
         return state.withLock {
             guard !featureThreadDone else {
                 next.tagger.finish()
@@ -137,10 +166,14 @@ public final class TaggingPipeline: @unchecked Sendable {
         }
         state.withLock { started = true }
         let thread = Thread { [self] in
-            drain(ring, into: { state.withLock { stage.tagger } }, shouldStop: checkIn, observe: levelMeter.add)
+            drain(ring, into: { state.withLock { stage.tagger } }, shouldStop: checkIn) { samples, position in
+                levelMeter.add(samples)
+                clips?.add(samples, at: position)
+            }
             let (last, unadopted) = state.withLock { (stage.tagger, pendingStage) }
             last.finish()
             unadopted?.tagger.finish()
+            clips?.finish()  // after the last events: their clips, with the audio there is
             state.withLock {
                 inputEndedOnItsOwn = !stopRequested
                 pendingStage = nil
@@ -194,6 +227,7 @@ public final class TaggingPipeline: @unchecked Sendable {
             return stage.tagger
         }
         tagger.finish()
+        clips?.finish()
     }
 
     /// Blocks until the input has ended (or `stop()`), and every record is out.
@@ -217,16 +251,31 @@ public final class TaggingPipeline: @unchecked Sendable {
         return (retired.dropped + tagger.droppedWindows, Int(ring.overrunSamples))
     }
 
+    /// The counters, over every stage this input has fed.
+    public var counters: PipelineCounters {
+        let (tagger, retired) = state.withLock { (stage.tagger, retiredWindows) }
+        var counters = PipelineCounters()
+        counters.audioSeconds = Double(tagger.nextSample) / Double(tagger.sampleRate)
+        counters.windows = retired.processed + tagger.processedWindows
+        counters.droppedWindows = retired.dropped + tagger.droppedWindows
+        counters.overrunSamples = Int(ring.overrunSamples)
+        counters.xruns = Int(source.statistics.xruns.load(ordering: .relaxed))
+        counters.reopens = Int(source.statistics.reopens.load(ordering: .relaxed))
+        if let clips { (counters.clipsWritten, counters.clipsFailed) = clips.counts }
+        return counters
+    }
+
     /// Counters for logs and systemd's STATUS=, over every stage this input has fed.
     public var status: String {
-        let (tagger, retired) = state.withLock { (stage.tagger, retiredWindows) }
-        let audio = Double(tagger.nextSample) / Double(tagger.sampleRate)
+        let c = counters
         return String(format: "%.0f s of audio, %d windows, %d dropped windows, %d overrun samples, %d xruns, %d reopens",
-                      audio, retired.processed + tagger.processedWindows, retired.dropped + tagger.droppedWindows,
-                      Int(ring.overrunSamples),
-                      Int(source.statistics.xruns.load(ordering: .relaxed)),
-                      Int(source.statistics.reopens.load(ordering: .relaxed)))
+                      c.audioSeconds, c.windows, c.droppedWindows, c.overrunSamples, c.xruns, c.reopens)
+            + (clips == nil ? "" : ", \(c.clipsWritten) clips, \(c.clipsFailed) clips failed")
     }
+
+    /// Why the input is not delivering, for `/health`: the source's last error (a missing
+    /// device, a failed read), nil when there is none.
+    public var sourceError: AudioInputError? { source.lastError }
 
     /// Why the input ended by itself, if an error ended it (a truncated file, a failed read);
     /// nil when it ran to its end or was stopped.

@@ -7,4 +7,7 @@ public struct Window: Sendable {
     public let startSample: Int
     /// One past the last sample of the window's last frame (of real audio, for a short segment).
     public let endSample: Int
+    /// The level of the window's samples, when the tagger measured it (the feature stage, as it
+    /// cuts the window).
+    public var level: AudioLevel? = nil
 }

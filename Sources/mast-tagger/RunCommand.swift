@@ -28,10 +28,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "This tagger's name among several on one box, recorded as `source` (overrides name).")
     var name: String?
 
+    @Option(help: "Serve metrics, health and the live page at HOST:PORT, e.g. 127.0.0.1:8080 (overrides http.listen).")
+    var http: String?
+
+    @Option(help: "Save the audio of each event as a WAV file in DIR (overrides clips.directory).")
+    var clips: String?
+
     func run() async throws {
         bootstrapLogging(level: .info)
         let logger = Logger(label: "mast-tagger")
-        let overrides = (input, output, tagsTopK, mqtt, name)
+        let overrides = (input, output, tagsTopK, mqtt, name, http, clips)
         let options = self.options
         let configuration: DaemonService.ConfigurationSource = {
             var config = try options.configuration()
@@ -40,6 +46,8 @@ struct RunCommand: AsyncParsableCommand {
             if let topK = overrides.2 { config.tags.topK = topK }
             if let url = overrides.3 { config.mqtt.url = url }
             if let name = overrides.4 { config.name = name }
+            if let listen = overrides.5 { config.http.listen = listen }
+            if let clips = overrides.6 { config.clips.directory = clips }
             try config.validate()
             return config
         }
@@ -75,8 +83,14 @@ struct RunCommand: AsyncParsableCommand {
 
         let daemon = DaemonService(configuration: configuration, loadModel: ModelLocator.load,
                                    locate: { [options] in options.locate($0) }, sink: sink,
-                                   notifier: SystemdNotifier(), logger: logger)
+                                   notifier: SystemdNotifier(), logger: logger, observing: config.http.isEnabled)
         services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup))
+        if config.http.isEnabled {
+            // Stops with the group; a bad address or a port in use ends the group with an error
+            // naming http.listen (its file and line when it came from the file).
+            services.append(.init(service: HTTPService(address: try config.http.address(), daemon: daemon,
+                                                       locate: { [options] in options.locate($0) }, logger: logger)))
+        }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         shutdown.group = group

@@ -21,6 +21,8 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     /// `source`. Empty: the input (`alsa:default`).
     public var name = ""
     public var mqtt = MQTT()
+    public var http = HTTP()
+    public var clips = Clips()
 
     public init() {}
 
@@ -184,6 +186,8 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
         }
         if !name.isEmpty { try MQTT.checkTopicLevels(name, key: "name", single: true) }
         try mqtt.validate()
+        try http.validate()
+        try clips.validate()
     }
 }
 

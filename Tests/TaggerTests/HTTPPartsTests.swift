@@ -1,0 +1,142 @@
+import Foundation
+@testable import Tagger
+import XCTest
+
+/// The parts of the HTTP endpoint that need no server: `http.listen` and the section's bounds,
+/// window levels, the metrics' counters, and the live feed's bounded buffers (HTTPTests in
+/// CommandLineTests runs the server).
+final class HTTPPartsTests: XCTestCase {
+    func testListenAddresses() throws {
+        XCTAssertEqual(try HTTPAddress(parsing: "127.0.0.1:8080"), HTTPAddress(host: "127.0.0.1", port: 8080))
+        XCTAssertEqual(try HTTPAddress(parsing: "localhost:1"), HTTPAddress(host: "localhost", port: 1))
+        let v6 = try HTTPAddress(parsing: "[::1]:65535")
+        XCTAssertEqual(v6.host, "::1")
+        XCTAssertEqual(v6.description, "[::1]:65535")
+        for bad in ["8080", ":8080", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:http", "::1:8080",
+                    "[::1", "[::1]8080", "a b:80", "http://x:80", "x:-1", String(repeating: "a", count: 254) + ":80"] {
+            XCTAssertThrowsError(try HTTPAddress(parsing: bad), bad) { error in
+                XCTAssertEqual((error as? ConfigError)?.key, "http.listen", bad)
+            }
+        }
+    }
+
+    func testSectionIsBoundedWithKeyAndLine() {
+        let loader = TaggerConfig.loader
+        func problem(_ yaml: String) -> String {
+            do {
+                _ = try loader.load(yaml: yaml, file: "test.yaml")
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertEqual(problem("http:\n  listen: 127.0.0.1:8080\n"), "no error")
+        XCTAssertEqual(problem("http:\n  listen: \"8080\"\n"), "test.yaml:2: http.listen: '8080': not HOST:PORT like 127.0.0.1:8080")
+        XCTAssertEqual(problem("http:\n  live_clients: 0\n"), "test.yaml:2: http.live_clients: must be within 1…1000, got 0")
+        XCTAssertEqual(problem("http:\n  live_buffer: 100000\n"), "test.yaml:2: http.live_buffer: must be within 1…10000, got 100000")
+        XCTAssertEqual(problem("http:\n  live_seconds: .nan\n"), "test.yaml:2: http.live_seconds: must be within 0.05…60.0, got nan")
+        XCTAssertEqual(problem("http:\n  health_seconds: .inf\n"), "test.yaml:2: http.health_seconds: must be within 1.0…3600.0, got inf")
+        XCTAssertEqual(problem("http:\n  event_minutes: 0\n"), "test.yaml:2: http.event_minutes: must be within 0.1…1440.0, got 0.0")
+        XCTAssertTrue(problem("http:\n  port: 80\n").hasPrefix("test.yaml:2: http.port: unknown key"), problem("http:\n  port: 80\n"))
+    }
+
+    /// A window's level, summed from 10 ms blocks, equals the level of its samples computed
+    /// directly; blocks older than the ring, or in a gap, count for nothing.
+    func testBlockLevelsSumToTheWindowLevel() {
+        let levels = BlockLevels(blockSamples: 160, capacity: 20, sampleRate: 16000)
+        let samples = (0 ..< 4000).map { i in Float(0.5 * sin(Double(i) * 0.01)) * (i >= 1600 ? 0.1 : 1) }
+        // Pushed in uneven chunks, as the ring hands them over.
+        var position = 0
+        for size in [1, 159, 1000, 7, 833, 2000] {
+            samples[position ..< position + size].withUnsafeBufferPointer { levels.add($0, at: position) }
+            position += size
+        }
+        func direct(_ range: Range<Int>) -> AudioLevel {
+            let slice = samples[range]
+            return AudioLevel(sumOfSquares: slice.reduce(0) { $0 + Double($1 * $1) }, peak: slice.map(abs).max()!,
+                              count: slice.count, sampleRate: 16000)
+        }
+        for range in [1600 ..< 4000, 2400 ..< 3200, 3840 ..< 4000] {
+            let summed = levels.level(from: range.lowerBound, to: range.upperBound)
+            XCTAssertEqual(summed.rmsDecibels, direct(range).rmsDecibels, accuracy: 1e-3, "\(range)")
+            XCTAssertEqual(summed.peakDecibels, direct(range).peakDecibels, accuracy: 1e-3, "\(range)")
+            XCTAssertEqual(summed.seconds, Double(range.count) / 16000, accuracy: 1e-9)
+        }
+        // The first 800 samples (5 blocks) have left the ring of 20 blocks: only the kept ones count.
+        XCTAssertEqual(levels.level(from: 0, to: 4000).seconds, 3200.0 / 16000, accuracy: 1e-9)
+        // After a gap: the new segment's samples only.
+        let loud = [Float](repeating: 0.25, count: 320)
+        loud.withUnsafeBufferPointer { levels.add($0, at: 8000) }
+        let afterGap = levels.level(from: 7680, to: 8320)
+        XCTAssertEqual(afterGap.seconds, 320.0 / 16000, accuracy: 1e-9)
+        XCTAssertEqual(afterGap.rmsDecibels, 20 * log10(0.25), accuracy: 1e-3)
+        XCTAssertEqual(levels.level(from: 100, to: 100).rmsDecibels, AudioLevel.floorDecibels)
+    }
+
+    func testTagsRecordsCarryTheLevelInJSONAndText() {
+        let level = AudioLevel(sumOfSquares: 0.045 * 100, peak: 0.3, count: 100, sampleRate: 16000)
+        let tags = Record.tags(.init(start: 0, end: 1, labels: [.init(label: "Tone", id: "/t", score: 0.5)], level: level))
+        let json = RecordEncoder(format: .jsonl).line(tags)
+        XCTAssertTrue(json.contains(#""peak_dbfs":-10.46"#), json)
+        XCTAssertTrue(json.contains(#""rms_dbfs":-13.47"#), json)
+        XCTAssertEqual(RecordEncoder(format: .text).line(tags), "tags 0.000-1.000 Tone 0.50 rms=-13.5 peak=-10.5 dBFS")
+        // Without a level (records made before this field, or elsewhere): no fields, as before.
+        let plain = RecordEncoder(format: .jsonl).line(.tags(.init(start: 0, end: 1, labels: [])))
+        XCTAssertFalse(plain.contains("dbfs"), plain)
+    }
+
+    /// Counters fed from the pipeline's totals only rise, also when a reload's new input counts
+    /// from zero again (the daemon adds the old input's final counts).
+    func testMetricsCountersOnlyRise() throws {
+        let metrics = DaemonMetrics()
+        var counters = PipelineCounters()
+        counters.windows = 10
+        counters.audioSeconds = 10.5
+        metrics.update(counters)
+        counters.windows = 3  // a new input, before the old one's counts are added
+        metrics.update(counters)
+        counters.windows = 13
+        metrics.update(counters)
+        metrics.updateDrops(output: "stdout", total: 4)
+        metrics.updateDrops(output: "stdout", total: 2)
+        metrics.receive(.event(.init(label: "Dog \"bark\"", id: "/d", start: 0, end: 1, time: Date(), peak: 0.9)), jsonLine: nil)
+        metrics.reloaded(ok: false)
+        let text = String(decoding: metrics.text(), as: UTF8.self)
+        XCTAssertTrue(text.contains("mast_tagger_windows_total 13\n"), text)
+        XCTAssertTrue(text.contains("mast_tagger_audio_seconds_total 10.5\n"), text)
+        XCTAssertTrue(text.contains(#"mast_tagger_output_dropped_total{output="stdout"} 4"#), text)
+        XCTAssertTrue(text.contains(#"mast_tagger_events_total{label="Dog \"bark\""} 1"#), text)
+        XCTAssertTrue(text.contains(#"mast_tagger_reloads_total{result="failed"} 1"#), text)
+        XCTAssertTrue(text.contains(#"mast_tagger_reloads_total{result="ok"} 0"#), text)
+        XCTAssertTrue(text.contains("# TYPE mast_tagger_inference_seconds histogram"), text)
+    }
+
+    /// A page that never reads: its buffer keeps the newest updates, the rest are dropped and
+    /// counted, and offering never waits for it.
+    func testStuckPageLosesCountedUpdatesAndNeverBlocks() async throws {
+        let view = LiveView(), metrics = DaemonMetrics(), feed = LiveFeed(view: view, metrics: metrics)
+        let stuck = try feed.connect(limit: 2, buffer: 3) {}
+        let reader = try feed.connect(limit: 2, buffer: 3) {}
+        XCTAssertThrowsError(try feed.connect(limit: 2, buffer: 3) {}) { error in
+            XCTAssertEqual(error as? LiveFeed.Refusal, .full)
+        }
+        let started = Date()
+        for _ in 0 ..< 1000 { feed.tick() }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        let text = String(decoding: metrics.text(), as: UTF8.self)
+        // Two pages × (1 hello + 1000 updates) offered, 3 kept each.
+        XCTAssertTrue(text.contains("mast_tagger_http_live_dropped_total 1996\n"), text)
+        XCTAssertTrue(text.contains("mast_tagger_http_live_clients 2.0\n") || text.contains("mast_tagger_http_live_clients 2\n"), text)
+        var kept = 0
+        feed.close()
+        for await message in reader {
+            XCTAssertTrue(message.hasPrefix("event: update\ndata: {"), message)
+            kept += 1
+        }
+        XCTAssertEqual(kept, 3)
+        _ = stuck
+        XCTAssertThrowsError(try feed.connect(limit: 2, buffer: 3) {}) { error in
+            XCTAssertEqual(error as? LiveFeed.Refusal, .closed)
+        }
+    }
+}
