@@ -64,3 +64,19 @@ def test_named_clips_yardstick_quarter_and_copies_are_kept_out_of_training(tmp_p
     assert named["game/kept.wav"] == ["Bark"] and named["game/held.wav"] == ["Moo"]
     assert entries[1]["description"] == "dog " + kept.split("dog")[1].split(".")[0]
     assert counts == {"yardstick": 1, "excluded": 4, "named": 2}
+
+
+def test_generated_clips_are_named_by_what_their_generator_made(tmp_path):
+    ctx = Context(tmp_path, tmp_path / "corpus", quick=False)
+    entries = [
+        entry(ctx, "white", call(6), "generator:signals", "white seconds=3.0 level=0.100", "train"),
+        entry(ctx, "brown", call(7), "generator:signals", "brown seconds=3.0 level=0.100", "train"),
+        entry(ctx, "violin", call(8), "generator:fluidsynth", "fluid-soundfont-gm program=40 seconds=7.4", "train"),
+        entry(ctx, "kit", call(9), "generator:fluidsynth", "timgm6mb-soundfont drums seconds=9.0", "train"),
+        entry(ctx, "gunshot", call(10), "generator:fluidsynth", "timgm6mb-soundfont program=127 seconds=6.0", "train"),
+    ]
+    counts = annotate(ctx, entries, [], lambda ctx, rows: [])
+    named = {e["path"].rsplit("/", 1)[1].removesuffix(".wav"): e.get("named_classes") for e in entries}
+    assert named == {"white": ["White noise"], "brown": None, "violin": ["Violin, fiddle"],
+                     "kit": ["Drum kit"], "gunshot": None}
+    assert counts["named"] == 3 and all(e["split"] == "train" for e in entries)

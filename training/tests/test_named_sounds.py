@@ -3,6 +3,7 @@
 import pytest
 
 from mast_tagger import named_sounds as N
+from mast_tagger.corpus.generated_names import DRUM_KIT_CLASSES, GM_PROGRAM_CLASSES, SIGNAL_CLASSES
 from mast_tagger.teacher import read_class_map
 
 CLASSES = ["Dog", "Bark", "Cattle, bovinae", "Moo", "Animal", "Domestic animals, pets"]
@@ -63,3 +64,6 @@ def test_shipped_tables_load_against_the_teachers_classes():
     yardstick = [r for r in rows if r.package in N.YARDSTICK_PACKAGES]
     assert len(rows) >= 300 and len({c for r in yardstick for c in r.classes}) >= 50
     assert all(c in parents for r in rows for c in r.classes), "every named class has a parents line"
+    generated = {c for made in [*SIGNAL_CLASSES.values(), *GM_PROGRAM_CLASSES.values(), DRUM_KIT_CLASSES] for c in made}
+    assert generated <= set(names), generated - set(names)
+    assert all(c in parents for c in generated), "every generated clip's class has a parents line"

@@ -1,7 +1,8 @@
 """What the corpus's recordings are named, and keeping the named-sounds yardstick unheard.
 
 After the sources are built, every package clip gets `description` (what its file name says) and,
-where training/data/named_sounds.tsv names it, `named_classes`. Then the yardstick is kept out of
+where training/data/named_sounds.tsv names it, `named_classes`; a generated clip whose generator
+says what it is (generated_names.py) gets `named_classes` too. Then the yardstick is kept out of
 training:
 - a clip that is itself a yardstick recording (a hashed quarter of each package's named files)
   gets split "yardstick";
@@ -27,6 +28,7 @@ from ..audio import decode, read_wav
 from ..fingerprint import FingerprintIndex, words
 from ..teacher import read_class_map
 from .core import Context
+from .generated_names import generated_classes
 from .packages import extracted_root
 
 YARDSTICK = "yardstick"
@@ -70,7 +72,11 @@ def annotate(ctx: Context, entries: list[dict], rows: list[N.Row] | None = None,
     by_package: dict[str, dict[str, N.NamedRecording]] = {}
     for e in entries:
         package = e["package"]
-        if package.startswith("generator:") or "components" in e:
+        if "components" in e:
+            continue
+        if package.startswith("generator:"):
+            if made := generated_classes(package, e["origin"]):
+                e["named_classes"] = list(made)
             continue
         if package not in by_package:
             by_package[package] = N.name_package(rows, package, sorted({x["origin"] for x in entries
