@@ -118,12 +118,16 @@ class DistillationWindows(Dataset):
     """(normalised features [frames, 128], teacher probabilities [classes]) for every window.
 
     `positives` (class indices per clip, from its name; see named_positives) are set to 1 in every
-    window of that clip, whatever the teacher says: ground truth where a recording is named."""
+    window of that clip that holds sound, whatever the teacher says: ground truth where a recording
+    is named. A window the teacher hears as silence (`silence`, the Silence class's index, at 0.5
+    or more) keeps the teacher's targets: a named file's silent lead-in or tail (a rendered tune's
+    last seconds) holds none of its sound, and naming it taught a model to hear music in digital
+    silence."""
 
     def __init__(self, corpus: Path, teacher_cache: Path, features_dir: Path, clips: list[Clip], frames: int,
-                 mean: float, std: float, positives: list[np.ndarray] | None = None):
+                 mean: float, std: float, positives: list[np.ndarray] | None = None, silence: int | None = None):
         self.corpus, self.teacher_cache, self.features_dir = corpus, teacher_cache, features_dir
-        self.clips, self.frames, self.mean, self.std = clips, frames, mean, std
+        self.clips, self.frames, self.mean, self.std, self.silence = clips, frames, mean, std, silence
         self.items = [(c, i) for c, clip in enumerate(clips) for i in range(clip.patches)]
         self.targets = [np.load(teacher_cache / f"{clip.key}.npy", mmap_mode="r") for clip in clips]
         self.positives = positives or [np.zeros(0, dtype=np.int64)] * len(clips)
@@ -141,8 +145,10 @@ class DistillationWindows(Dataset):
         return torch.from_numpy(x), torch.from_numpy(y)
 
     def names_window(self, c: int, i: int) -> bool:
-        """Whether window i of clip c hears the clip's named sound (all of a named file does; a
-        scene's window must overlap its event)."""
+        """Whether window i of clip c hears the clip's named sound: a named file's windows do, a
+        scene's where they overlap its event; neither where the teacher hears silence."""
+        if self.silence is not None and self.targets[c][i][self.silence] >= 0.5:
+            return False
         span = self.clips[c].named_span
         if span is None:
             return True

@@ -110,7 +110,8 @@ def datasets(spec: str, frames: int, hold_out_files: float = 0.0, named_targets:
             chosen = [c for c in clips if c.split == split]
             # Named positives go into training targets only: held-out splits stay the teacher's.
             positives = named_positives(chosen, names, parents) if named_targets and split == "train" else None
-            return DistillationWindows(corpus, cache, features, chosen, frames, mean, std, positives)
+            return DistillationWindows(corpus, cache, features, chosen, frames, mean, std, positives,
+                                       silence=names.index("Silence") if "Silence" in names else None)
         held_out = ["test"] + ([HELD_OUT_FILES] if hold_out_files > 0 else [])
         return make("train"), {split: make(split) for split in held_out}, classes
     if hold_out_files > 0:

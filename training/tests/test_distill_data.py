@@ -115,3 +115,27 @@ def test_a_scenes_named_positives_cover_only_the_windows_of_its_event(tmp_path):
     named = [bool(data[i][1][1] == 1.0) for i in range(12)]
     # window i spans [0.48 i, 0.48 i + 1.0) s: windows 3..6 overlap the event's [2, 3) s
     assert named == [i in (3, 4, 5, 6) for i in range(12)]
+
+
+def test_windows_the_teacher_hears_as_silence_are_not_named(tmp_path):
+    import numpy as np
+
+    from mast_tagger.audio import write_wav
+    from mast_tagger.distill_data import DistillationWindows, named_positives
+
+    rows = [{"path": "fluidsynth/0.wav", "source": "fluidsynth", "split": "train", "origin": "program=0",
+             "named_classes": ["Piano"]}]
+    corpus, cache = write_corpus(tmp_path, rows)
+    names = ["Silence", "Piano", "Music"]
+    # A tune, then its silent tail: the teacher hears Silence in the last two windows.
+    teacher = np.array([[0.0, 0.8, 0.9], [0.1, 0.7, 0.8], [0.9, 0.0, 0.1], [0.97, 0.0, 0.0]], dtype=np.float32)
+    np.save(cache / "k0.npy", teacher)
+    (cache / "index.jsonl").write_text(json.dumps({"path": "fluidsynth/0.wav", "key": "k0", "patches": 4}) + "\n")
+    write_wav(corpus / "fluidsynth/0.wav", (np.random.default_rng(0).standard_normal(3 * 16000) * 3000).astype(np.int16))
+    clips = read_clips(corpus, cache)
+    positives = named_positives(clips, names, {"Piano": ("Music",)})
+    data = DistillationWindows(corpus, cache, tmp_path / "features", clips, 100, -4.27, 4.57, positives, silence=0)
+    targets = [data[i][1].tolist() for i in range(4)]
+    assert targets[0] == pytest.approx([0.0, 1.0, 1.0]) and targets[1] == pytest.approx([0.1, 1.0, 1.0])
+    assert targets[2] == pytest.approx(teacher[2].tolist()) and targets[3] == pytest.approx(teacher[3].tolist())
+    assert data.class_of_items().tolist() == [1, 1, 0, 0]
