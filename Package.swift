@@ -43,9 +43,13 @@ let package = Package(
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
 
-        // The MAST / AST inference engine: config, safetensors weights, kernels, forward pass.
-        .target(name: "MAST", dependencies: ["CQuantizedKernels", "Features"],
+        // The MAST / AST inference engine: weights, kernels, forward pass. Built -Ounchecked for
+        // its kernels; everything it reads from a file is checked in ModelFile before it gets here.
+        .target(name: "MAST", dependencies: ["CQuantizedKernels", "Features", "ModelFile"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"] + engineCPUFlags)]),
+        // Model files, parsed and validated with Swift's checks on: the safetensors reader, the
+        // architecture and its bounds, the errors that name a file's tensor or field.
+        .target(name: "ModelFile"),
         // The int8 matrix product (AVX-VNNI intrinsics, chosen at run time): the one kernel Swift can't express.
         .target(name: "CQuantizedKernels"),
         // Puts /dev/null on standard descriptors closed at start, before anything can reuse their numbers.
@@ -81,7 +85,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "MASTTests", dependencies: ["MAST", "Features", "CQuantizedKernels", "CAllocationCounter"],
+        .testTarget(name: "MASTTests", dependencies: ["MAST", "ModelFile", "Features", "CQuantizedKernels", "CAllocationCounter"],
                     resources: [.copy("Fixtures")]),
         // Counts one thread's heap allocations (malloc and friends, interposed in the test process).
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),

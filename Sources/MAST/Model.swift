@@ -17,6 +17,11 @@ protocol Network: AnyObject {
 public struct ClassLabel: Codable, Equatable, Sendable {
     public var name: String
     public var id: String
+
+    public init(name: String, id: String) {
+        self.name = name
+        self.id = id
+    }
 }
 
 /// AST's feature normalisation, `(x - mean) / (2 · std)`.

@@ -1,5 +1,6 @@
 import Foundation
 @testable import MAST
+@testable import ModelFile
 import XCTest
 
 final class ArchitectureTests: XCTestCase {

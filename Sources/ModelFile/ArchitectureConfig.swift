@@ -59,8 +59,8 @@ public struct ArchitectureConfig: Codable, Equatable, Sendable {
 
     /// Upper bounds of the fields, far above every shipped architecture (mast-b: 1000 frames,
     /// 3 stages of 16 blocks at most, dim 768; AST: 1212 tokens). A model file is input like any
-    /// other: without these a `depth` of 2^40 asked for 11 GB before failing, and this module is
-    /// built -Ounchecked, so an overflowing product would wrap instead of trapping.
+    /// other: without these a `depth` of 2^40 asked for 11 GB before failing, and the sizes the
+    /// -Ounchecked engine computes from these fields would wrap instead of trapping.
     public enum Limits {
         public static let melBins = 1 ... 512
         public static let frames = 1 ... 8192
@@ -135,10 +135,15 @@ public struct Grid: Equatable, Sendable, CustomStringConvertible {
     public var t: Int
     public var count: Int { f * t }
     public var description: String { "\(f)×\(t)" }
+
+    public init(f: Int, t: Int) {
+        self.f = f
+        self.t = t
+    }
 }
 
 /// Output length of a convolution or pooling window along one axis.
 @inline(__always)
-func convOutput(_ size: Int, _ kernel: Int, _ stride: Int, _ padding: Int) -> Int {
+package func convOutput(_ size: Int, _ kernel: Int, _ stride: Int, _ padding: Int) -> Int {
     (size + 2 * padding - kernel) / stride + 1
 }

@@ -57,21 +57,22 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard size >= 8 else {
             throw ModelFileError.corrupt(path: path, reason: "file is \(size) bytes, shorter than the 8-byte header length")
         }
+        let data: Data
+        do {
+            data = try FileHandle(fileDescriptor: fd, closeOnDealloc: false).read(upToCount: size) ?? Data()
+        } catch {
+            throw ModelFileError.cannotOpen(path: path, reason: "\(error)")
+        }
+        guard data.count == size else {
+            throw ModelFileError.corrupt(path: path, reason: "read \(data.count) of \(size) bytes (the file changed or shrank while it was read)")
+        }
+        // Copied to 64-byte-aligned memory, which the engine's packed weights are made from.
         let base = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        var filled = 0
-        while filled < size {
-            let n = read(fd, base + filled, size - filled)
-            if n > 0 { filled += n } else if n == 0 || errno != EINTR { break }
-        }
-        guard filled == size else {
-            base.deallocate()
-            throw ModelFileError.corrupt(path: path, reason: "read \(filled) of \(size) bytes (the file changed or shrank while it was read)")
-        }
+        data.copyBytes(to: base.assumingMemoryBound(to: UInt8.self), count: size)
         let contents = UnsafeRawBufferPointer(start: base, count: size)
 
         do {
-            // Compared as UInt64: a length above Int.max would not survive conversion (this module
-            // is built -Ounchecked, where the conversion does not trap but wraps).
+            // Compared as UInt64: a length above Int.max would trap in the conversion to Int.
             let declared = UInt64(littleEndian: contents.loadUnaligned(as: UInt64.self))
             guard declared > 0, declared <= UInt64(size - 8) else {
                 throw ModelFileError.corrupt(path: path, reason: "header length \(declared) does not fit in a \(size)-byte file")
@@ -127,7 +128,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         guard begin >= 0, begin <= end, end <= dataSize else {
             throw bad("data_offsets [\(begin), \(end)] outside the \(dataSize)-byte data section (file truncated?)")
         }
-        // Overflow-checked: [2^40, 2^40] wrapped to 0 bytes under -Ounchecked and matched an empty range.
+        // Overflow-checked: [2^40, 2^40] once wrapped to 0 bytes and matched an empty range.
         guard let expected = checkedProduct(shape + [dtype.byteCount]) else {
             throw bad("\(dtypeName) \(shape) is larger than any file can hold")
         }
