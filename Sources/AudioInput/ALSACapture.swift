@@ -107,9 +107,9 @@ public final class ALSACapture: AudioSource, @unchecked Sendable {
     public func start(into ring: RingBuffer) throws {
         guard thread == nil else { throw AudioInputError(.alreadyStarted, source: label, "start called twice") }
         try validate()
-        thread = try CaptureThread(name: "alsa-capture") { [self] stop in
-            run(ring: ring, stop: stop)
-        }
+        let thread = try CaptureThread(name: "alsa-capture")
+        self.thread = thread
+        thread.start { [self] stop in run(ring: ring, stop: stop) }
     }
 
     public func stop() {

@@ -50,10 +50,9 @@ public final class RawPCMSource: AudioSource, @unchecked Sendable {
             format: reader.format, selection: options.channelSelection, outputRate: options.outputRate,
             backpressure: options.backpressure, maxFrames: options.chunkFrames, source: name)
         logger.info("\(name): raw \(reader.format) → mono \(options.outputRate) Hz")
-        let handoff = Handoff(value: pipeline)
-        thread = try CaptureThread(name: "pcm-reader") { [self] stop in
-            run(pipeline: handoff.value, ring: ring, stop: stop)
-        }
+        let thread = try CaptureThread(name: "pcm-reader")
+        self.thread = thread
+        thread.start { [self] stop in run(pipeline: pipeline, ring: ring, stop: stop) }
     }
 
     public func stop() {

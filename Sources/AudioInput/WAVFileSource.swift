@@ -58,8 +58,10 @@ public final class WAVFileSource: AudioSource, @unchecked Sendable {
         guard stat(name, &info) == 0 else {
             throw AudioInputError(.io, source: name, "cannot open: \(String(cString: strerror(errno)))")
         }
+        let thread = try CaptureThread(name: "wav-reader")
         if info.st_mode & S_IFMT == S_IFIFO {
-            thread = try CaptureThread(name: "wav-reader") { [self] stop in
+            self.thread = thread
+            thread.start { [self] stop in
                 do {
                     let (reader, pipeline) = try open(stop: stop)
                     run(reader: reader, pipeline: pipeline, ring: ring, stop: stop)
@@ -70,10 +72,9 @@ public final class WAVFileSource: AudioSource, @unchecked Sendable {
             }
             return
         }
-        let handoff = Handoff(value: try open(stop: nil))
-        thread = try CaptureThread(name: "wav-reader") { [self] stop in
-            run(reader: handoff.value.0, pipeline: handoff.value.1, ring: ring, stop: stop)
-        }
+        let (reader, pipeline) = try open(stop: nil)
+        self.thread = thread
+        thread.start { [self] stop in run(reader: reader, pipeline: pipeline, ring: ring, stop: stop) }
     }
 
     private func open(stop: StopSignal?) throws -> (WAVReader, SourcePipeline) {

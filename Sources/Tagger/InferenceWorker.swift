@@ -8,6 +8,9 @@ public struct WindowResult: Sendable {
     public let endSample: Int
     /// Per-class probabilities (sigmoid of the logits: classes are independent, multi-label).
     public let probabilities: [Float]
+    /// The classes of the model that made them, in the same order (a reload changes the model
+    /// while its last windows are still on their way).
+    public let classes: [ClassLabel]
     /// The pooled embedding, when the worker was asked to keep it.
     public let embedding: [Float]?
     /// The window's level (dBFS RMS and peak), when measured.
@@ -27,14 +30,13 @@ public final class InferenceWorker: @unchecked Sendable {
     private let backpressure: Backpressure
     private let keepEmbeddings: Bool
     private var onResult: (WindowResult) -> Void = { _ in }
+    private let thread = WorkerThread(name: "mast-inference")
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var pending: [Window] = []
     private var finishing = false
-    private var running = false
     private var dropped = 0
     private var processed = 0
-    private var started = false
 
     /// - Parameter capacity: windows that may wait (at least 1).
     public init(model: Model, capacity: Int, backpressure: Backpressure, keepEmbeddings: Bool = false) {
@@ -52,18 +54,13 @@ public final class InferenceWorker: @unchecked Sendable {
 
     /// Starts the thread; `onResult` is called on it, in window order.
     public func start(onResult: @escaping (WindowResult) -> Void) {
-        condition.lock()
-        precondition(!started, "start() once")
-        self.onResult = onResult
-        started = true
-        running = true
-        condition.unlock()
-        let thread = Thread(block: run)
-        thread.name = "mast-inference"
-        thread.start()
+        condition.withLock { self.onResult = onResult }
+        thread.start { [self] in run() }
     }
 
+    /// Queues a window (after `start`: an unstarted worker would never take it).
     public func submit(_ window: Window) {
+        precondition(thread.hasStarted, "submit before start")
         condition.withLock {
             if pending.count >= capacity {
                 switch backpressure {
@@ -71,7 +68,7 @@ public final class InferenceWorker: @unchecked Sendable {
                     pending.removeFirst()
                     dropped += 1
                 case .wait:
-                    while pending.count >= capacity && running { condition.wait() }
+                    while pending.count >= capacity { condition.wait() }  // the started thread drains the queue
                 }
             }
             pending.append(window)
@@ -84,8 +81,8 @@ public final class InferenceWorker: @unchecked Sendable {
         condition.withLock {
             finishing = true
             condition.broadcast()
-            while running { condition.wait() }
         }
+        thread.join()
     }
 
     private func run() {
@@ -99,13 +96,9 @@ public final class InferenceWorker: @unchecked Sendable {
             let embedding = keepEmbeddings ? Array(model.embedding) : nil
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             onResult(WindowResult(startSample: window.startSample, endSample: window.endSample,
-                                  probabilities: probabilities, embedding: embedding, level: window.level,
+                                  probabilities: probabilities, classes: model.classes, embedding: embedding, level: window.level,
                                   inferenceSeconds: seconds))
             condition.withLock { processed += 1 }
-        }
-        condition.withLock {
-            running = false
-            condition.broadcast()
         }
     }
 

@@ -73,6 +73,11 @@ public final class StreamTagger: @unchecked Sendable {
         highestScores = [Float](repeating: 0, count: model.classes.count)
         worker = InferenceWorker(model: model, capacity: settings.queueCapacity, backpressure: settings.backpressure,
                                  keepEmbeddings: settings.keepEmbeddings)
+    }
+
+    /// Starts the inference thread; call before the first `push`. A tagger that is never
+    /// started holds no thread (a reload that fails after building one leaks nothing).
+    public func start() {
         worker.start { [unowned self] in handle($0) }
     }
 

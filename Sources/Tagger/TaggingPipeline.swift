@@ -40,6 +40,7 @@ public final class TaggingPipeline: @unchecked Sendable {
     private let logger: Logger
     /// The input's level, for whoever reports it (MQTT's `level`).
     public let levelMeter: LevelMeter
+    private let featureThread = WorkerThread(name: "mast-features")
     private let state = NSCondition()
     // Guarded by `state`:
     private var stage: Stage
@@ -64,23 +65,12 @@ public final class TaggingPipeline: @unchecked Sendable {
             + Double(config.windows.queue + 1) * config.windows.hop
         let clips = config.clips.isEnabled
             ? ClipRecorder(settings: config.clips, sampleRate: rate, delaySeconds: delay, logger: logger) : nil
-        let tagger: StreamTagger
-        do {
-            tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener, observer: observer, clips: clips)
-        } catch {
-            clips?.finish()
-            throw error
-        }
+        // Nothing built here starts a thread (that is `start()`), so a failed build leaves nothing running.
+        let tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener, observer: observer, clips: clips)
         self.clips = clips
-        do {
-            source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
-            // Within `Limits.bufferSeconds` × a model rate of at most 96 kHz: a few hundred megabytes at most.
-            ring = try RingBuffer(capacity: Int(config.input.bufferSeconds * Double(tagger.sampleRate)))
-        } catch {
-            tagger.finish()  // joins its inference thread: a failed build leaves nothing running
-            clips?.finish()
-            throw error
-        }
+        source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
+        // Within `Limits.bufferSeconds` × a model rate of at most 96 kHz: a few hundred megabytes at most.
+        ring = try RingBuffer(capacity: Int(config.input.bufferSeconds * Double(tagger.sampleRate)))
         input = config.input
         sampleRate = tagger.sampleRate
         stage = Stage(config: config, model: model, tagger: tagger)
@@ -118,16 +108,14 @@ public final class TaggingPipeline: @unchecked Sendable {
     /// Replaces the configuration and model after the input (which must be `input` at
     /// `sampleRate`): builds the new tagger (throwing, with nothing changed, when the
     /// configuration does not fit the model), then waits until the feature thread has finished
-    /// the old one and passed the stream on. Returns false when the input ended first.
+    /// the old one, started the new one and passed the stream on. Returns false when the input
+    /// ended first (the new tagger never started: it holds no thread).
     public func replaceStage(config: TaggerConfig, model: Model) throws -> Bool {
         precondition(config.input == input && model.fbank.sampleRate == sampleRate, "the input must stay as it is")
         let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink, listener: listener,
                                                                                 observer: observer, clips: clips))
         return state.withLock {
-            guard !featureThreadDone else {
-                next.tagger.finish()
-                return false
-            }
+            guard !featureThreadDone else { return false }
             pendingStage = next
             while pendingStage != nil && !featureThreadDone { state.wait() }
             return stage.tagger === next.tagger
@@ -156,7 +144,8 @@ public final class TaggingPipeline: @unchecked Sendable {
         }
     }
 
-    /// Opens the input and starts the feature thread. When it throws, the pipeline is discarded.
+    /// Opens the input, then starts the inference, clip and feature threads. When it throws,
+    /// the pipeline is discarded.
     public func start() throws {
         do {
             try source.start(into: ring)
@@ -165,24 +154,22 @@ public final class TaggingPipeline: @unchecked Sendable {
             throw error
         }
         state.withLock { started = true }
-        let thread = Thread { [self] in
+        state.withLock { stage.tagger }.start()
+        clips?.start()
+        featureThread.start { [self] in
             drain(ring, into: { state.withLock { stage.tagger } }, shouldStop: checkIn) { samples, position in
                 levelMeter.add(samples)
                 clips?.add(samples, at: position)
             }
-            let (last, unadopted) = state.withLock { (stage.tagger, pendingStage) }
-            last.finish()
-            unadopted?.tagger.finish()
+            state.withLock { stage.tagger }.finish()
             clips?.finish()  // after the last events: their clips, with the audio there is
             state.withLock {
                 inputEndedOnItsOwn = !stopRequested
-                pendingStage = nil
+                pendingStage = nil  // never started: nothing to stop
                 featureThreadDone = true
                 state.broadcast()
             }
         }
-        thread.name = "mast-features"
-        thread.start()
         let current = state.withLock { stage }
         logger.info("tagging", metadata: ["input": "\(source.name)", "model": "\(current.model.source)",
                                           "hop": "\(current.config.windows.hop)", "window_frames": "\(current.model.config.frames)"])
@@ -197,6 +184,7 @@ public final class TaggingPipeline: @unchecked Sendable {
         }
         guard let pending else { return stop }
         current.tagger.finish()  // its last window and its open events, before the new tagger's first
+        pending.tagger.start()
         pending.tagger.skip(to: current.tagger.nextSample)
         state.withLock {
             retiredWindows.processed += current.tagger.processedWindows
@@ -219,20 +207,19 @@ public final class TaggingPipeline: @unchecked Sendable {
         waitUntilFinished()
     }
 
-    /// Lets go of a pipeline that never started: its tagger's inference thread ends.
+    /// Lets go of a pipeline that never started (it holds no thread): marks it finished.
     private func discard() {
-        let tagger = state.withLock {
+        state.withLock {
             featureThreadDone = true
             state.broadcast()
-            return stage.tagger
         }
-        tagger.finish()
-        clips?.finish()
     }
 
     /// Blocks until the input has ended (or `stop()`), and every record is out.
     public func waitUntilFinished() {
+        // The flag, not only the join: a `stop()` racing `start()` may come before the thread exists.
         state.withLock { while !featureThreadDone { state.wait() } }
+        featureThread.join()
     }
 
     public var isFinished: Bool { state.withLock { featureThreadDone } }

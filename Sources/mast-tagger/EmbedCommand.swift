@@ -33,6 +33,7 @@ struct EmbedCommand: ParsableCommand {
         let tagger = try StreamTagger(model: model, settings: settings, observe: { result in
             lock.withLock { windows.append(result) }
         }, emit: { _ in })
+        tagger.start()
         try feed(file: file, to: tagger, channel: config.input.channel, logger: Logger(label: "mast-tagger"))
 
         let rate = Double(tagger.sampleRate)
@@ -40,6 +41,7 @@ struct EmbedCommand: ParsableCommand {
             try NumpyArray.write(rows: windows.map { $0.embedding! }, to: npy)
         } else {
             let output = StdoutSink(backpressure: .wait)
+            output.start()
             for window in windows {
                 let object: [String: Any] = ["file": file, "start": Double(window.startSample) / rate,
                                              "end": Double(window.endSample) / rate, "embedding": window.embedding!]

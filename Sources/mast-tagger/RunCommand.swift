@@ -71,6 +71,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
                 shutdown.fire()
             }
+            stdout.start()
             stdoutSink = stdout
             sink = stdout
         case .unix(let path):

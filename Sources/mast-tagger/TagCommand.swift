@@ -33,6 +33,7 @@ struct TagCommand: ParsableCommand {
         let logger = Logger(label: "mast-tagger")
         // Files wait for a slow reader rather than lose records.
         let output = StdoutSink(backpressure: .wait)
+        output.start()
         var failures = 0
         for file in files where !output.isClosed {
             do {
@@ -60,6 +61,7 @@ struct TagCommand: ParsableCommand {
                 output.write(line: encoder.line(.event(event)))
             }
         }
+        tagger.start()
         try feed(file: file, to: tagger, channel: config.input.channel, logger: logger)
         if let topK { output.write(line: encoder.line(.summary(.init(file: file, labels: tagger.topClasses(topK))))) }
     }

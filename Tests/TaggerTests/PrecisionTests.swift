@@ -15,6 +15,7 @@ final class PrecisionTests: XCTestCase {
         let tagger = try StreamTagger(model: model, settings: settings,
                                       observe: { result in lock.withLock { windows.append(result.probabilities) } },
                                       emit: { _ in })
+        tagger.start()
         samples.withUnsafeBufferPointer { tagger.push($0) }
         tagger.finish()
         return windows

@@ -18,6 +18,7 @@ final class ShippedModelTests: XCTestCase {
         let tagger = try StreamTagger(model: model, settings: settings) { record in
             if case .event(let event) = record { lock.withLock { events.append(event) } }
         }
+        tagger.start()
         samples.withUnsafeBufferPointer { tagger.push($0) }
         tagger.finish()
 

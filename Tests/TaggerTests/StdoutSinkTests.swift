@@ -28,6 +28,7 @@ final class StdoutSinkTests: XCTestCase {
         let (readEnd, writeEnd) = try makePipe()
         defer { close(readEnd) }
         let sink = StdoutSink(fileDescriptor: writeEnd, onClosed: { _ in XCTFail("closed") })
+        sink.start()
         for line in ["a", "{\"b\":1}", ""] { sink.write(line: line) }
         sink.finish()
         close(writeEnd)
@@ -46,6 +47,7 @@ final class StdoutSinkTests: XCTestCase {
             reports.withLockedValue { $0.append(error) }
             reported.fulfill()
         })
+        sink.start()
         sink.write(line: "nobody reads this")
         wait(for: [reported], timeout: 10)
         for _ in 0 ..< 100 { sink.write(line: "discarded") }
@@ -67,6 +69,7 @@ final class StdoutSinkTests: XCTestCase {
         while write(writeEnd, block, block.count) > 0 {}
         _ = fcntl(writeEnd, F_SETFL, flags)
         let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 4096, backpressure: .drop, onClosed: { _ in })
+        sink.start()
         let line = String(repeating: "x", count: 100)
         let clock = ContinuousClock()
         var slowest = Duration.zero
@@ -90,6 +93,7 @@ final class StdoutSinkTests: XCTestCase {
             done.fulfill()
         }.start()
         let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 256, backpressure: .wait, onClosed: { _ in XCTFail("closed") })
+        sink.start()
         let lines = (0 ..< 20_000).map { "line \($0)" }
         for line in lines { sink.write(line: line) }
         sink.finish()
@@ -107,6 +111,7 @@ final class StdoutSinkTests: XCTestCase {
         let messages = NIOLockedValueBox<[String]>([])
         let logger = Logger(label: "test") { _ in CollectingLogHandler(messages: messages) }
         let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 64, logger: logger)
+        sink.start()
         // Nobody reads: the pipe fills (64 KiB), then the queue, then lines are dropped.
         for i in 0 ..< 20000 { sink.write(line: "line \(i) of a record that nobody is reading") }
         let dropped = sink.droppedLines
@@ -125,6 +130,7 @@ final class StdoutSinkTests: XCTestCase {
         try XCTSkipIf(full < 0, "no /dev/full here")
         defer { close(full) }
         let sink = StdoutSink(fileDescriptor: full, backpressure: .wait)
+        sink.start()
         sink.write(line: "lost")
         sink.finish()
         XCTAssertEqual(sink.writeError?.errno, ENOSPC)

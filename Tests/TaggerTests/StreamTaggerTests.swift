@@ -30,6 +30,7 @@ final class StreamTaggerTests: XCTestCase {
         let lock = NSLock()
         var records: [Record] = []
         let tagger = try StreamTagger(model: testModel(), settings: settings) { record in lock.withLock { records.append(record) } }
+        tagger.start()
         samples.withUnsafeBufferPointer { all in
             var start = 0
             while start < all.count {

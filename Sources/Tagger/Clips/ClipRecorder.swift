@@ -1,3 +1,4 @@
+import AudioInput
 import Foundation
 import Logging
 
@@ -19,6 +20,7 @@ public final class ClipRecorder: @unchecked Sendable {
     private let sampleRate: Int
     private let logger: Logger
     private let directory: URL
+    private let writer = WorkerThread(name: "mast-clips")
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var ring: [Float]
@@ -26,7 +28,6 @@ public final class ClipRecorder: @unchecked Sendable {
     private var end = 0
     private var pending: [Request] = []
     private var finishing = false
-    private var running = false
     private var written = 0
     private var failed = 0
 
@@ -47,10 +48,11 @@ public final class ClipRecorder: @unchecked Sendable {
         // Bounded by the section's limits (60 + 600 + 60 s) and the window's: tens of megabytes at most.
         let seconds = settings.preRoll + settings.maxSeconds + settings.postRoll + delaySeconds + 1
         ring = [Float](repeating: 0, count: Int(seconds * Double(sampleRate)))
-        running = true
-        let thread = Thread { [self] in run() }
-        thread.name = "mast-clips"
-        thread.start()
+    }
+
+    /// Starts the writer thread.
+    public func start() {
+        writer.start { [self] in run() }
     }
 
     public var counts: (written: Int, failed: Int) { condition.withLock { (written, failed) } }
@@ -93,17 +95,13 @@ public final class ClipRecorder: @unchecked Sendable {
         condition.withLock {
             finishing = true
             condition.broadcast()
-            while running { condition.wait() }
         }
+        writer.join()
     }
 
     private func run() {
         while let (request, samples) = next() {
             write(request, samples)
-        }
-        condition.withLock {
-            running = false
-            condition.broadcast()
         }
     }
 
@@ -131,7 +129,10 @@ public final class ClipRecorder: @unchecked Sendable {
             // Written beside and renamed: a reader (or retention) never sees half a clip.
             let partial = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".part")
             do {
-                try WAVWriter.data(samples, sampleRate: sampleRate).write(to: partial)
+                switch settings.format {
+                case .wav: try WAVWriter.data(samples, sampleRate: sampleRate).write(to: partial)
+                case .flac: try FLACWriter.write(samples, sampleRate: sampleRate, to: partial.path)
+                }
                 try FileManager.default.moveItem(at: partial, to: url)
             } catch {
                 try? FileManager.default.removeItem(at: partial)
@@ -150,12 +151,12 @@ public final class ClipRecorder: @unchecked Sendable {
                       maxAge: settings.maxAgeDays * 86400, logger: logger).apply()
     }
 
-    /// `DIRECTORY/20261130T071256.123Z-Dog_bark.wav`, with `-2`, `-3`… when taken (under `condition`).
+    /// `DIRECTORY/20261130T071256.123Z-Dog_bark.wav` (or `.flac`), with `-2`, `-3`… when taken (under `condition`).
     private func uniquePath(began: Date, label: String) -> String {
-        let name = ClipRetention.fileName(time: began, label: label)
-        var path = directory.appendingPathComponent(name + ".wav").path, n = 2
+        let name = ClipRetention.fileName(time: began, label: label), suffix = "." + settings.format.fileExtension
+        var path = directory.appendingPathComponent(name + suffix).path, n = 2
         while pending.contains(where: { $0.path == path }) || FileManager.default.fileExists(atPath: path) {
-            path = directory.appendingPathComponent("\(name)-\(n).wav").path
+            path = directory.appendingPathComponent("\(name)-\(n)\(suffix)").path
             n += 1
         }
         return path

@@ -1,3 +1,4 @@
+import AudioInput
 import Foundation
 import Logging
 import NIOCore
@@ -39,6 +40,7 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
     private let password: String?
     private let encoder: RecordEncoder
     private let logger: Logger
+    private let thread = WorkerThread(name: "mast-mqtt")
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var queue: CircularBuffer<Message>
@@ -49,11 +51,12 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
     /// Discovery topics published before that the current discovery no longer has (emptied, which removes them).
     private var retiredDiscoveryTopics: Set<String> = []
     private var dropped = 0
+    /// `records` messages the broker confirmed (QoS 1, 2) or libmosquitto sent (QoS 0).
+    private var recordsPublished = 0
     private var unreportedDrops = 0
     private var lastDropReport: Date?
     private var connected = false
     private var stopping = false
-    private var threadRunning = false
     private var connections = 0
 
     /// - Parameters:
@@ -76,10 +79,7 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
 
     /// Starts the publisher thread, which connects and keeps connecting.
     public func start() {
-        condition.withLock { threadRunning = true }
-        let thread = Thread { [self] in run() }
-        thread.name = "mast-mqtt"
-        thread.start()
+        thread.start { [self] in run() }
     }
 
     // MARK: - Called from other threads (never blocking)
@@ -132,6 +132,8 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
 
     /// Messages dropped because the queue was full (the broker away or slower than the tagger).
     public var droppedMessages: Int { condition.withLock { dropped } }
+    /// `records` messages published (confirmed by the broker at QoS 1 and 2).
+    public var publishedRecords: Int { condition.withLock { recordsPublished } }
     public var isConnected: Bool { condition.withLock { connected } }
     /// Successful connections so far (1 after the first; more after reconnections).
     public var connectionCount: Int { condition.withLock { connections } }
@@ -141,15 +143,17 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
     /// end by itself.
     @discardableResult
     public func stop(timeout: Double = stopSeconds + 1) -> Bool {
-        let deadline = Date() + timeout
-        return condition.withLock {
+        condition.withLock {
             stopping = true
             condition.broadcast()
-            while threadRunning {
-                guard condition.wait(until: deadline) else { return false }
-            }
-            return true
         }
+        return thread.join(timeout: timeout)
+    }
+
+    /// A message libmosquitto reported as published (nil: one not in flight, such as `offline`).
+    private func confirmed(_ message: Message?) {
+        guard message?.topic == topics.records else { return }
+        condition.withLock { recordsPublished += 1 }
     }
 
     /// Adds a message, dropping the oldest when the queue is full (`condition` held).
@@ -203,11 +207,7 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
                 backoff = min(backoff * 2, settings.retryMaxSeconds)
             }
         }
-        condition.withLock {
-            connected = false
-            threadRunning = false
-            condition.broadcast()
-        }
+        condition.withLock { connected = false }
     }
 
     /// A new client, connected (CONNECT sent; the broker's CONNACK arrives in `serve`).
@@ -261,7 +261,7 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
                     case .lost(let reason):
                         throw ConnectionFailure(description: "connection to \(endpoint) lost: \(reason)")
                     case .published(let id):
-                        inFlight[id] = nil
+                        confirmed(inFlight.removeValue(forKey: id))
                     case .message(let topic, let payload):
                         if topic == HomeAssistantDiscovery.statusTopic(prefix: settings.discoveryPrefix), payload == "online" {
                             condition.withLock { discoveryUnpublished = true }
@@ -329,7 +329,7 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
             }
             try connection.loop(milliseconds: 20)
             for case .published(let id) in connection.takeEvents() {
-                inFlight[id] = nil
+                confirmed(inFlight.removeValue(forKey: id))
                 if id == offline {
                     connection.disconnect()
                     return

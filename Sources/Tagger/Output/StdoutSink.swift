@@ -11,7 +11,8 @@ import Logging
 /// the write fails with EPIPE: the sink calls `onClosed` once, discards every later line, and the
 /// daemon decides whether to exit.
 ///
-/// Call `finish()` before exiting: it returns once every queued line is written.
+/// `start()` starts the writer thread; `finish()` before exiting returns once every queued line
+/// is written.
 public final class StdoutSink: RecordSink, @unchecked Sendable {
 
     /// Standard output can no longer be written (EPIPE: the reader went away).
@@ -31,10 +32,13 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
     private let backpressure: Backpressure
     private let logger: Logger?
     private let onClosed: @Sendable (Closed) -> Void
+    private let writer = WorkerThread(name: "mast-stdout")
     private let condition = NSCondition()
     // Guarded by `condition`:
-    /// Lines waiting for the writer thread, each followed by "\n".
+    /// Lines waiting for the writer thread, each followed by "\n", and how many.
     private var pending: [UInt8] = []
+    private var pendingLines = 0
+    private var written = 0
     private var dropped = 0
     /// Drops not yet logged, and when drops were last logged.
     private var unreported = 0
@@ -42,7 +46,6 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
     private var failure: Closed?
     private var closed = false
     private var finishing = false
-    private var writerRunning = true
 
     /// - Parameters:
     ///   - fileDescriptor: where lines go (standard output; tests pass a pipe).
@@ -61,9 +64,11 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
         self.backpressure = backpressure
         self.logger = logger
         self.onClosed = onClosed
-        let thread = Thread { [self] in drain() }
-        thread.name = "mast-stdout"
-        thread.start()
+    }
+
+    /// Starts the writer thread; lines written before are queued for it.
+    public func start() {
+        writer.start { [self] in drain() }
     }
 
     /// Lines dropped because `capacity` bytes were already waiting (`.drop` only).
@@ -74,6 +79,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
     public var writeError: Closed? { condition.withLock { failure } }
 
     public var losses: String { "\(droppedLines) dropped stdout lines" }
+    public var recordsWritten: Int { condition.withLock { written } }
 
     public func write(line: String) {
         let size = line.utf8.count + 1
@@ -86,6 +92,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
             guard !closed, !finishing else { return nil }
             pending.append(contentsOf: line.utf8)
             pending.append(UInt8(ascii: "\n"))
+            pendingLines += 1
             condition.broadcast()
             return nil
         }
@@ -110,19 +117,11 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
     /// exit). Returns false when it gave up waiting. Lines written after this are discarded.
     @discardableResult
     public func finish(timeout: Duration? = nil) -> Bool {
-        let deadline = timeout.map { Date() + Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 }
-        return condition.withLock {
+        condition.withLock {
             finishing = true
             condition.broadcast()
-            while writerRunning {
-                if let deadline {
-                    guard condition.wait(until: deadline) else { return !writerRunning }
-                } else {
-                    condition.wait()
-                }
-            }
-            return true
         }
+        return writer.join(timeout: timeout.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 })
     }
 
     /// The writer thread: takes everything queued, writes it in one go, repeats.
@@ -131,13 +130,13 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
             condition.lock()
             while pending.isEmpty, !finishing { condition.wait() }
             guard !pending.isEmpty else {
-                writerRunning = false
-                condition.broadcast()
                 condition.unlock()
                 return
             }
             var batch: [UInt8] = []
             swap(&batch, &pending)
+            let lines = pendingLines
+            pendingLines = 0
             condition.broadcast()  // writers waiting for room
             condition.unlock()
 
@@ -146,12 +145,13 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
                     failure = error
                     closed = true
                     pending = []
-                    writerRunning = false
+                    pendingLines = 0
                     condition.broadcast()
                 }
                 onClosed(error)
                 return
             }
+            condition.withLock { written += lines }
         }
     }
 
