@@ -9,7 +9,7 @@
 # bash: the fuzz recipe reads the fuzzer's own exit status through a pipe (PIPESTATUS).
 SHELL := /bin/bash
 
-APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev libmosquitto-dev mosquitto mosquitto-clients openssl pkg-config \
+APT_PACKAGES := libasound2-dev libfftw3-dev libopenblas-dev libmosquitto-dev libflac-dev flac mosquitto mosquitto-clients openssl pkg-config \
 	alsa-utils espeak-ng sox systemd chromium
 VENV := .venv
 PYTHON := $(VENV)/bin/python

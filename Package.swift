@@ -42,6 +42,9 @@ let package = Package(
         // Eclipse Mosquitto's MQTT client library (MQTT 3.1.1 and 5, TLS).
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
+        // Xiph's FLAC encoder, for clips in `format: flac`.
+        .systemLibrary(name: "CFLAC", pkgConfig: "flac",
+                       providers: [.apt(["libflac-dev"])]),
 
         // The MAST / AST inference engine: weights, kernels, forward pass. Built -Ounchecked for
         // its kernels; everything it reads from a file is checked in ModelFile before it gets here.
@@ -66,7 +69,7 @@ let package = Package(
 
         // The streaming pipeline after capture: windows, inference worker, event decoder, records, sinks.
         .target(name: "Tagger", dependencies: [
-            "MAST", "Features", "AudioInput", "Yams", "CMosquitto",
+            "MAST", "Features", "AudioInput", "Yams", "CMosquitto", "CFLAC",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -54,6 +54,7 @@ final class ClipRecorderTests: XCTestCase {
 
     func testClipHoldsTheEventWithPreAndPostRoll() throws {
         let recorder = ClipRecorder(settings: settings(), sampleRate: 16000, delaySeconds: 1, logger: logger)
+        recorder.start()
         feed(recorder, from: 0, to: 40000)
         let path = try XCTUnwrap(recorder.schedule(event(start: 1.0, end: 2.0)))
         XCTAssertEqual(URL(fileURLWithPath: path).lastPathComponent, "20270115T075959.000Z-Dog.wav")
@@ -66,6 +67,7 @@ final class ClipRecorderTests: XCTestCase {
 
     func testLongEventIsCutAtMaxSecondsAndGapsAreSilence() throws {
         let recorder = ClipRecorder(settings: settings(max: 2), sampleRate: 16000, delaySeconds: 1, logger: logger)
+        recorder.start()
         feed(recorder, from: 0, to: 16000)
         feed(recorder, from: 24000, to: 50000)  // 0.5 s lost upstream
         let path = try XCTUnwrap(recorder.schedule(event(start: 0.75, end: 5.0)))
@@ -80,6 +82,7 @@ final class ClipRecorderTests: XCTestCase {
 
     func testEndOfInputWritesWhatThereIsAndLabelsFilter() throws {
         let recorder = ClipRecorder(settings: settings(labels: ["Dog"]), sampleRate: 16000, delaySeconds: 1, logger: logger)
+        recorder.start()
         feed(recorder, from: 0, to: 20000)
         XCTAssertNil(recorder.schedule(event("Cat", start: 0.1, end: 0.5)))
         let path = try XCTUnwrap(recorder.schedule(event(start: 1.0, end: 1.25)))  // post-roll would reach 1.5 s
@@ -92,6 +95,7 @@ final class ClipRecorderTests: XCTestCase {
     func testUnwritableDirectoryIsCountedAndTaggingGoesOn() throws {
         try Data("in the way".utf8).write(to: directory)
         let recorder = ClipRecorder(settings: settings(), sampleRate: 16000, delaySeconds: 1, logger: logger)
+        recorder.start()
         feed(recorder, from: 0, to: 48000)
         _ = recorder.schedule(event(start: 1.0, end: 2.0))
         XCTAssertTrue(waitFor { recorder.counts.failed == 1 })
@@ -126,6 +130,8 @@ final class ClipRecorderTests: XCTestCase {
         XCTAssertEqual(ClipRetention.fileName(time: time, label: "Dog bark/../x"), "20270115T080000.123Z-Dog_bark_.._x")
         XCTAssertEqual(ClipRetention.fileName(time: time, label: ".."), "20270115T080000.123Z-_..")
         XCTAssertTrue(ClipRetention.isClip("20270115T080800.123Z-Dog.wav"))
+        XCTAssertTrue(ClipRetention.isClip("20270115T080800.123Z-Dog.flac"))
+        XCTAssertFalse(ClipRetention.isClip("20270115T080800.123Z-Dog.flac.part"))
         XCTAssertFalse(ClipRetention.isClip("x20270115T080800.123Z-Dog.wav"))
     }
 

@@ -3,7 +3,7 @@ import Logging
 
 /// Keeps a clip directory within `clips.max_megabytes` and `clips.max_age_days`: deletes clips
 /// older than the age, then the oldest while the rest take more than the size. Only files
-/// named as clips are touched (`20261130T071256.123Z-LABEL.wav`): anything else the directory
+/// named as clips are touched (`20261130T071256.123Z-LABEL.wav` or `.flac`): anything else the directory
 /// holds is the user's.
 struct ClipRetention {
     let directory: URL
@@ -28,7 +28,7 @@ struct ClipRetention {
     }
 
     static func isClip(_ name: String) -> Bool {
-        name.range(of: #"^[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-.+\.wav$"#, options: .regularExpression) != nil
+        name.range(of: #"^[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-.+\.(wav|flac)$"#, options: .regularExpression) != nil
     }
 
     /// Deletes what is past either limit; returns how many clips it deleted.
