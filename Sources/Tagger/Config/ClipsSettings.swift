@@ -12,8 +12,8 @@ extension TaggerConfig {
         /// Seconds of the event itself at most: a longer event's clip ends this long after its
         /// start (plus `pre_roll`), without post-roll. Sizes the ring of recent audio.
         public var maxSeconds = 30.0
-        /// `wav` (16-bit PCM, mono, at the model's rate).
-        public var format = "wav"
+        /// `wav` or `flac`: 16-bit mono at the model's rate either way.
+        public var format = Format.wav
         /// Retention: the oldest clips are deleted while the directory's clips pass either limit.
         public var maxMegabytes = 1000.0
         public var maxAgeDays = 30.0
@@ -39,23 +39,27 @@ extension TaggerConfig {
         }
 
         public func validate() throws {
-            func require(_ value: Double, in range: ClosedRange<Double>, _ key: String) throws {
-                guard range.contains(value) else {
-                    throw ConfigError(key: "clips.\(key)", reason: "must be within \(range.lowerBound)…\(range.upperBound), got \(value)")
-                }
-            }
+            let require = RangeCheck(section: "clips")
             try require(preRoll, in: Limits.rollSeconds, "pre_roll")
             try require(postRoll, in: Limits.rollSeconds, "post_roll")
             try require(maxSeconds, in: Limits.maxSeconds, "max_seconds")
             try require(maxMegabytes, in: Limits.maxMegabytes, "max_megabytes")
             try require(maxAgeDays, in: Limits.maxAgeDays, "max_age_days")
-            guard format == "wav" else {
-                throw ConfigError(key: "clips.format", reason: "'\(format)' is not wav (the one format written so far)")
-            }
             guard labels.count <= Limits.labels else {
                 throw ConfigError(key: "clips.labels", reason: "more than \(Limits.labels) labels")
             }
             guard !directory.contains("\0") else { throw ConfigError(key: "clips.directory", reason: "contains NUL") }
+        }
+
+        /// A clip's file format: `wav` (16-bit PCM) or `flac` (the same samples, lossless, about
+        /// half the size).
+        public enum Format: String, ConfigWord, Equatable, Sendable {
+            case wav, flac
+
+            public static let key = "clips.format"
+
+            /// The file name's extension.
+            public var fileExtension: String { rawValue }
         }
 
         /// Whether an event of this label (or id) is saved.

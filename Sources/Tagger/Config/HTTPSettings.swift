@@ -42,11 +42,7 @@ extension TaggerConfig {
         /// Every key, whether or not the server is on (the numbers are cheap to check); errors name the key.
         public func validate() throws {
             if isEnabled { _ = try address() }
-            func require<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ key: String) throws {
-                guard range.contains(value) else {
-                    throw ConfigError(key: "http.\(key)", reason: "must be within \(range.lowerBound)…\(range.upperBound), got \(value)")
-                }
-            }
+            let require = RangeCheck(section: "http")
             try require(liveClients, in: Limits.liveClients, "live_clients")
             try require(liveBuffer, in: Limits.liveBuffer, "live_buffer")
             try require(liveSeconds, in: Limits.liveSeconds, "live_seconds")

@@ -71,11 +71,7 @@ extension TaggerConfig {
             try Self.checkTopicLevels(topicPrefix, key: "mqtt.topic_prefix")
             try Self.checkTopicLevels(discoveryPrefix, key: "mqtt.discovery_prefix")
             if !node.isEmpty { try Self.checkTopicLevels(node, key: "mqtt.node", single: true) }
-            func require<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ key: String) throws {
-                guard range.contains(value) else {
-                    throw ConfigError(key: "mqtt.\(key)", reason: "must be within \(range.lowerBound)…\(range.upperBound), got \(value)")
-                }
-            }
+            let require = RangeCheck(section: "mqtt")
             try require(qos, in: Limits.qos, "qos")
             try require(queue, in: Limits.queue, "queue")
             try require(keepalive, in: Limits.keepalive, "keepalive")

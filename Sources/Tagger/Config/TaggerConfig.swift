@@ -32,19 +32,10 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     }
 
     /// `precision`: `auto` (int8 where the CPU has AVX2, else f32), `f32` or `int8`.
-    public enum Precision: String, Codable, Equatable, Sendable, CaseIterable {
+    public enum Precision: String, ConfigWord, Equatable, Sendable {
         case auto, f32, int8
 
-        public init(parsing text: String) throws {
-            guard let value = Self(rawValue: text) else {
-                throw ConfigError(key: "precision", reason: "'\(text)' is not auto, f32 or int8")
-            }
-            self = value
-        }
-
-        public init(from decoder: Decoder) throws {
-            self = try decodeParsed(from: decoder, Self.init(parsing:))
-        }
+        public static let key = "precision"
     }
 
     public struct Input: Codable, Equatable, Sendable {
@@ -163,12 +154,7 @@ public struct TaggerConfig: Codable, Equatable, Sendable {
     /// Ranges and formats; each failure names its key. (Event names are checked against the
     /// model's classes when the pipeline is built.)
     public func validate() throws {
-        func require<T: Comparable>(_ value: T, in range: ClosedRange<T>, _ key: String, _ unit: String = "") throws {
-            // `contains` is false for NaN; infinities are outside every range here.
-            guard range.contains(value) else {
-                throw ConfigError(key: key, reason: "must be within \(range.lowerBound)…\(range.upperBound)\(unit), got \(value)")
-            }
-        }
+        let require = RangeCheck()
         try require(threads, in: Limits.threads, "threads")
         _ = try matrixPrecision()
         try require(input.rate, in: Limits.rate, "input.rate", " Hz")
