@@ -118,12 +118,18 @@ public final class DaemonService: Service, @unchecked Sendable {
         return done + (running?.counters ?? PipelineCounters())
     }
 
-    /// Brings the scraped metrics up to date: the pipeline's counters and the outputs' drops.
+    /// Brings the scraped metrics up to date: the pipeline's counters and what the outputs wrote and dropped.
     public func refreshMetrics() {
         metrics.update(counters)
-        if let stdout = sink as? StdoutSink { metrics.updateDrops(output: "stdout", total: stdout.droppedLines) }
-        if let socket = sink as? UnixSocketServer { metrics.updateDrops(output: "socket", total: socket.counters.droppedSlow) }
-        if let mqttDrops = mqtt.droppedMessages { metrics.updateDrops(output: "mqtt", total: mqttDrops) }
+        if let stdout = sink as? StdoutSink {
+            metrics.updateOutput("stdout", written: stdout.recordsWritten, dropped: stdout.droppedLines)
+        }
+        if let socket = sink as? UnixSocketServer {
+            metrics.updateOutput("socket", written: socket.recordsWritten, dropped: socket.counters.droppedSlow)
+        }
+        if let dropped = mqtt.droppedMessages, let published = mqtt.publishedRecords {
+            metrics.updateOutput("mqtt", written: published, dropped: dropped)
+        }
     }
 
     /// `/health`: what the systemd watchdog checks (the feature stage checked in), and that audio came.

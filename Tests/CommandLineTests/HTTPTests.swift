@@ -78,6 +78,12 @@ final class HTTPTests: XCTestCase {
         }
         XCTAssertGreaterThan(second.value("mast_tagger_records_total", ["type": "tags"]) ?? 0,
                              first.value("mast_tagger_records_total", ["type": "tags"]) ?? .infinity)
+        // Standard output is read (by this test), so it wrote what was made, up to the lines in
+        // flight (either way: a line is counted as made just after the sink has taken it).
+        let made = ["onset", "event", "tags"].compactMap { second.value("mast_tagger_records_total", ["type": $0]) }.reduce(0, +)
+        let written = try XCTUnwrap(second.value("mast_tagger_output_records_total", ["output": "stdout"]))
+        XCTAssertGreaterThan(written, first.value("mast_tagger_output_records_total", ["output": "stdout"]) ?? .infinity)
+        XCTAssertLessThanOrEqual(abs(written - made), 5, "written \(written), made \(made)")
 
         let now = try json(HTTPClient.get(port: port, "/api/now"))
         XCTAssertEqual((now["events"] as? [[String: Any]])?.count, 1, "\(now)")
@@ -215,18 +221,30 @@ final class HTTPTests: XCTestCase {
         XCTAssertGreaterThan(dropped ?? 0, 0, daemon.stderr)
     }
 
-    /// A request with 200 KB of headers is refused (the parser's limit), costs no more than
-    /// that, and the server goes on answering.
-    func testHugeHeadersAreRefused() throws {
+    /// A request with 200 KB of headers is refused (the parser's limit) and its connection
+    /// closed, as is one that sends nothing, after the idle timeout; the server goes on answering.
+    func testHugeHeadersAndSilentClientsAreClosed() throws {
         let port = try HTTPClient.freePort()
         let daemon = try serving(port: port)
-        let fd = try HTTPClient.connect(port: port)
-        defer { close(fd) }
-        try? HTTPClient.send(fd, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 200_000) + "\r\n\r\n")
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        let reply = String(decoding: buffer.prefix(max(0, n)), as: UTF8.self)
-        XCTAssertFalse(reply.hasPrefix("HTTP/1.1 200"), "accepted: \(reply)")
+        let huge = try HTTPClient.connect(port: port), silent = try HTTPClient.connect(port: port)
+        defer { close(huge); close(silent) }
+        let started = Date()
+        try? HTTPClient.send(huge, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 200_000) + "\r\n\r\n")
+        for fd in [huge, silent] {
+            var timeout = timeval(tv_sec: 30, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var reply = [UInt8](), buffer = [UInt8](repeating: 0, count: 4096)
+            while true {  // until the server closes (0) or the 30 s receive timeout (-1)
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 {
+                    XCTAssertEqual(n, 0, "still open after 30 s")
+                    break
+                }
+                reply += buffer.prefix(n)
+            }
+            XCTAssertFalse(String(decoding: reply, as: UTF8.self).hasPrefix("HTTP/1.1 200"), "accepted")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), Double(25), "closed by the idle timeout (10 s)")
         XCTAssertEqual(try HTTPClient.get(port: port, "/health").status, 200)
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.exitStatus(within: 10), 0, daemon.stderr)

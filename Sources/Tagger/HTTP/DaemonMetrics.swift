@@ -31,11 +31,17 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
     /// What the counters fed by `update` have been advanced to (they only ever go up, even when
     /// a reload's new input starts its own counts from zero: the daemon sums them).
     private var exported = PipelineCounters()
-    private var events: [String: Counter] = [:]
-    private var records: [String: Counter] = [:]
-    private var outputDrops: [String: Counter] = [:]
-    private var outputDropsExported: [String: Int] = [:]
+    /// Counters with one label (records by type, events by label, outputs), made on first use,
+    /// by name and label value.
+    private var labelled: [LabelledKey: Counter] = [:]
+    /// Where the labelled counters fed by `updateOutput` have been advanced to.
+    private var labelledExported: [LabelledKey: Int] = [:]
     private var liveDrops = 0
+
+    private struct LabelledKey: Hashable {
+        let name: String
+        let value: String
+    }
 
     static let prefix = "mast_tagger_"
 
@@ -90,24 +96,21 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
     }
 
     private func recordCounter(_ type: String) -> Counter {
-        lock.withLock {
-            if let counter = records[type] { return counter }
-            let counter = registry.makeCounter(name: Self.prefix + "records_total", labels: [("type", type)],
-                                               help: "Records made, by type (each goes to every output).")
-            records[type] = counter
-            return counter
-        }
+        lock.withLock { labelledCounter("records_total", "type", type, help: "Records made, by type (each goes to every output).") }
     }
 
     private func eventCounter(_ label: String) -> Counter {
-        lock.withLock {
-            if let counter = events[label] { return counter }
-            // As many series as the model has classes, at most.
-            let counter = registry.makeCounter(name: Self.prefix + "events_total", labels: [("label", label)],
-                                               help: "Events (a class on, then off), by label.")
-            events[label] = counter
-            return counter
-        }
+        // As many series as the model has classes, at most.
+        lock.withLock { labelledCounter("events_total", "label", label, help: "Events (a class on, then off), by label.") }
+    }
+
+    /// The counter `name{label="value"}`, made on first use (`lock` held).
+    private func labelledCounter(_ name: String, _ label: String, _ value: String, help: String) -> Counter {
+        let key = LabelledKey(name: name, value: value)
+        if let counter = labelled[key] { return counter }
+        let counter = registry.makeCounter(name: Self.prefix + name, labels: [(label, value)], help: help)
+        labelled[key] = counter
+        return counter
     }
 
     // MARK: Brought up to date when scraped
@@ -139,18 +142,22 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
         }
     }
 
-    /// What an output has dropped so far (`output`: stdout, socket, mqtt; `what`: lines,
-    /// clients, messages), a total kept by the output.
-    public func updateDrops(output: String, total: Int) {
+    /// What an output (stdout, socket, mqtt) has written and dropped so far: totals the output keeps.
+    public func updateOutput(_ output: String, written: Int, dropped: Int) {
         lock.withLock {
-            let counter = outputDrops[output] ?? registry.makeCounter(
-                name: Self.prefix + "output_dropped_total", labels: [("output", output)],
-                help: "What an output dropped: stdout lines, slow socket clients, MQTT messages.")
-            outputDrops[output] = counter
-            let old = outputDropsExported[output] ?? 0
-            if total > old { counter.increment(by: Int64(total - old)) }
-            outputDropsExported[output] = max(old, total)
+            advance("output_records_total", output: output, to: written,
+                    help: "Record lines an output delivered: to standard output, to each socket client, as MQTT records messages.")
+            advance("output_dropped_total", output: output, to: dropped,
+                    help: "What an output dropped: stdout lines, slow socket clients, MQTT messages.")
         }
+    }
+
+    /// Advances `name{output=…}` to `total` (`lock` held); never lowers it.
+    private func advance(_ name: String, output: String, to total: Int, help: String) {
+        let counter = labelledCounter(name, "output", output, help: help)
+        let key = LabelledKey(name: name, value: output), old = labelledExported[key] ?? 0
+        if total > old { counter.increment(by: Int64(total - old)) }
+        labelledExported[key] = max(old, total)
     }
 
     /// A live page's update dropped (it reads too slowly): counted here and in STATUS=.

@@ -15,10 +15,14 @@ import ServiceLifecycle
 ///
 /// Requests are answered from what the daemon keeps (counters, the `LiveView`) and never wait
 /// for the pipeline. Connections are capped (`maxConnections`; more wait in the kernel's backlog),
-/// headers are capped by the HTTP parser (80 KiB), and live pages by `http.live_clients`.
+/// headers are capped by the HTTP parser (80 KiB), and live pages by `http.live_clients`. A
+/// connection with no request in progress is closed after `idleSeconds`, so clients that connect
+/// and send nothing (or a request the parser refused) cannot hold the connections up.
 public struct HTTPService: Service {
     /// Open connections at once; enough for a Prometheus server, a few pages and load tests.
     public static let maxConnections = 256
+    /// Seconds a connection may sit without a request in progress (a live page's stream is one).
+    public static let idleSeconds: Int64 = 10
     /// Kernel send buffer of a live page's connection (Linux doubles it).
     public static let liveSendBuffer: SocketOptionValue = 16 * 1024
 
@@ -80,6 +84,7 @@ public struct HTTPService: Service {
         let bound = BoundFlag()
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "mast-tagger",
                                  availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections, logger: logger)),
             onServerRunning: { [logger, address] _ in

@@ -20,8 +20,9 @@ public final class MQTTOutput: RecordListener, @unchecked Sendable {
     private let lock = NSLock()
     // Guarded by `lock`:
     private var running: (publisher: MQTTPublisher, origin: RecordOrigin)?
-    /// Drops of publishers already replaced or stopped, so the count spans reloads; nil while MQTT was never on.
-    private var retiredDrops: Int?
+    /// Drops and published records of publishers already replaced or stopped, so the counts
+    /// span reloads; nil while MQTT was never on.
+    private var retired: (drops: Int, published: Int)?
 
     public init(logger: Logger) { self.logger = logger }
 
@@ -49,12 +50,15 @@ public final class MQTTOutput: RecordListener, @unchecked Sendable {
         case .replace(let next):
             let old = lock.withLock {
                 defer { running = next.map { ($0, $0.origin) } }
-                if next != nil, retiredDrops == nil { retiredDrops = 0 }
+                if next != nil, retired == nil { retired = (0, 0) }
                 return running?.publisher
             }
             if let old {
                 if !old.stop() { logger.warning("MQTT: the previous connection did not close in time; left to finish") }
-                lock.withLock { retiredDrops! += old.droppedMessages }
+                lock.withLock {
+                    retired!.drops += old.droppedMessages
+                    retired!.published += old.publishedRecords
+                }
             }
             next?.start()
         }
@@ -67,7 +71,12 @@ public final class MQTTOutput: RecordListener, @unchecked Sendable {
 
     /// Messages dropped so far, over every publisher; nil while MQTT was never on.
     public var droppedMessages: Int? {
-        lock.withLock { retiredDrops.map { $0 + (running?.publisher.droppedMessages ?? 0) } }
+        lock.withLock { retired.map { $0.drops + (running?.publisher.droppedMessages ?? 0) } }
+    }
+
+    /// `records` messages published so far, over every publisher; nil while MQTT was never on.
+    public var publishedRecords: Int? {
+        lock.withLock { retired.map { $0.published + (running?.publisher.publishedRecords ?? 0) } }
     }
 
     /// "N dropped MQTT messages" once MQTT has been on; nil before.

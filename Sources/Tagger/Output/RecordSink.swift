@@ -10,4 +10,8 @@ public protocol RecordSink: Sendable {
     /// What the sink has lost so far, for STATUS= and the end-of-run summary (e.g. "3 dropped
     /// stdout lines"): every drop is counted, none passes silently.
     var losses: String { get }
+    /// Record lines delivered so far: written to standard output, or to a socket client (a
+    /// line sent to three clients counts three times). With `losses`, what `/metrics` reports
+    /// per output.
+    var recordsWritten: Int { get }
 }

@@ -38,6 +38,8 @@ public final class UnixSocketServer: RecordSink, Service {
         public var accepted = 0
         /// Clients disconnected because they did not keep up.
         public var droppedSlow = 0
+        /// Record lines handed to clients' sockets, once per client.
+        public var linesWritten = 0
     }
 
     /// Why the server could not start; `subject` names the socket path or descriptor.
@@ -79,6 +81,7 @@ public final class UnixSocketServer: RecordSink, Service {
 
     /// Clients dropped for not reading (each missed every line after).
     public var losses: String { "\(counters.droppedSlow) slow socket clients dropped" }
+    public var recordsWritten: Int { counters.linesWritten }
 
     /// Binds or adopts the listening socket; returns once clients can connect. Does nothing when
     /// already started (or starting).
@@ -111,12 +114,14 @@ public final class UnixSocketServer: RecordSink, Service {
         var buffer = ByteBufferAllocator().buffer(capacity: line.utf8.count + 1)
         buffer.writeString(line)
         buffer.writeInteger(UInt8(ascii: "\n"))
-        eventLoop.execute { [clients, buffer] in
+        eventLoop.execute { [clients, counterBox, buffer] in
             // A client dropped while this loop runs leaves the dictionary, not this copy of it;
             // writing to its closed channel fails quietly.
-            for channel in clients.value.values {
+            let channels = clients.value.values
+            for channel in channels {
                 channel.writeAndFlush(buffer, promise: nil)
             }
+            counterBox.withLockedValue { $0.linesWritten += channels.count }
         }
     }
 
