@@ -1,4 +1,5 @@
 import Foundation
+import MAST
 @testable import Tagger
 import XCTest
 
@@ -97,14 +98,17 @@ final class HTTPPartsTests: XCTestCase {
         metrics.update(counters)
         counters.windows = 13
         metrics.update(counters)
-        metrics.updateDrops(output: "stdout", total: 4)
-        metrics.updateDrops(output: "stdout", total: 2)
+        metrics.updateOutput("stdout", written: 20, dropped: 4)
+        metrics.updateOutput("stdout", written: 15, dropped: 2)
+        metrics.updateOutput("socket", written: 7, dropped: 0)
         metrics.receive(.event(.init(label: "Dog \"bark\"", id: "/d", start: 0, end: 1, time: Date(), peak: 0.9)), jsonLine: nil)
         metrics.reloaded(ok: false)
         let text = String(decoding: metrics.text(), as: UTF8.self)
         XCTAssertTrue(text.contains("mast_tagger_windows_total 13\n"), text)
         XCTAssertTrue(text.contains("mast_tagger_audio_seconds_total 10.5\n"), text)
         XCTAssertTrue(text.contains(#"mast_tagger_output_dropped_total{output="stdout"} 4"#), text)
+        XCTAssertTrue(text.contains(#"mast_tagger_output_records_total{output="stdout"} 20"#), text)
+        XCTAssertTrue(text.contains(#"mast_tagger_output_records_total{output="socket"} 7"#), text)
         XCTAssertTrue(text.contains(#"mast_tagger_events_total{label="Dog \"bark\""} 1"#), text)
         XCTAssertTrue(text.contains(#"mast_tagger_reloads_total{result="failed"} 1"#), text)
         XCTAssertTrue(text.contains(#"mast_tagger_reloads_total{result="ok"} 0"#), text)
@@ -138,5 +142,24 @@ final class HTTPPartsTests: XCTestCase {
         XCTAssertThrowsError(try feed.connect(limit: 2, buffer: 3) {}) { error in
             XCTAssertEqual(error as? LiveFeed.Refusal, .closed)
         }
+    }
+
+    /// Right after a reload the old model's last windows still arrive: they are named by their
+    /// own model's classes, not the new one's (which once named them, or dropped them when the
+    /// class counts differed).
+    func testLiveTopClassesAreNamedByTheWindowsOwnModel() {
+        let view = LiveView()
+        let old = [ClassLabel(name: "Old dog", id: "/o1"), ClassLabel(name: "Old cat", id: "/o2")]
+        func window(_ classes: [ClassLabel], _ probabilities: [Float]) -> WindowResult {
+            WindowResult(startSample: 0, endSample: 16000, probabilities: probabilities, classes: classes, embedding: nil,
+                         level: nil, inferenceSeconds: 0.01)
+        }
+        view.window(window(old, [0.2, 0.9]))
+        XCTAssertEqual(view.snapshot().top.map(\.label), ["Old cat", "Old dog"])
+        let new = [ClassLabel(name: "New bird", id: "/n1"), ClassLabel(name: "New car", id: "/n2"), ClassLabel(name: "New rain", id: "/n3")]
+        view.window(window(new, [0.1, 0.3, 0.8]))
+        XCTAssertEqual(view.snapshot().top.first?.label, "New rain")
+        view.window(window(old, [0.7, 0.1]))  // the old model's last window, after the new one's first
+        XCTAssertEqual(view.snapshot().top.first?.label, "Old dog")
     }
 }

@@ -57,7 +57,6 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
 
     private let lock = NSLock()
     // Guarded by `lock`:
-    private var classes: [String] = []
     private var melRange: (low: Float, high: Float) = (-16, 8)
     private var melBins = 0
     private var sampleRate = 16000
@@ -74,11 +73,10 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
 
     public init() {}
 
-    /// The model whose windows and frames follow (at start and on each reload): its class names
-    /// for `top`, and its normalisation for the spectrogram's colour scale.
+    /// The model whose frames follow (at start and on each reload): its normalisation for the
+    /// spectrogram's colour scale. (Windows carry their own model's class names.)
     public func configure(model: Model, eventMinutes: Double) {
         lock.withLock {
-            classes = model.classes.map(\.name)
             sampleRate = model.fbank.sampleRate
             // Mean ± a few deviations covers silence (log of the floor, ≈ −15.9) to loud sounds.
             let (mean, std) = (model.normalization.mean, model.normalization.std)
@@ -105,11 +103,10 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
 
     public func window(_ result: WindowResult) {
         let p = result.probabilities
-        // The sort outside the lock; the names inside (they change on reload).
-        let best = p.indices.sorted { p[$0] > p[$1] }.prefix(Self.topCount)
+        // Named by the window's own model: right after a reload, windows of the old one still come.
+        let top = p.indices.sorted { p[$0] > p[$1] }.prefix(Self.topCount).map { Label(label: result.classes[$0].name, score: p[$0]) }
         lock.withLock {
-            guard p.count == classes.count else { return }  // a window of the model just replaced
-            top = best.map { Label(label: classes[$0], score: p[$0]) }
+            self.top = top
             if let l = result.level { level = Level(rmsDBFS: l.rmsDecibels, peakDBFS: l.peakDecibels) }
             stream = Double(result.endSample) / Double(sampleRate)
         }
