@@ -36,7 +36,7 @@ final class UnixSocketServerTests: XCTestCase {
         try await waitUntil("every client to read 1000 lines") { clients.allSatisfy { $0.lineCount == 1000 } }
         let expected = lines.map { $0 + "\n" }.joined()
         for client in clients { XCTAssertEqual(client.snapshot.text, expected) }
-        XCTAssertEqual(server.counters, .init(connected: 100, accepted: 100, droppedSlow: 0))
+        XCTAssertEqual(server.counters, .init(connected: 100, accepted: 100, droppedSlow: 0, linesWritten: 100 * 1000))
 
         await server.stop()
         try await waitUntil("clients to see the server close") { clients.allSatisfy { $0.snapshot.closed } }
