@@ -25,7 +25,7 @@ enum FLACWriter {
             fclose(file)
             throw failure(encoder)
         }
-        let pcm = samples.map { FLAC__int32(max(-32768, min(32767, ($0 * 32768).rounded()))) }
+        let pcm = samples.map { FLAC__int32(WAVWriter.pcm16($0)) }
         let encoded = pcm.withUnsafeBufferPointer { FLAC__stream_encoder_process_interleaved(encoder, $0.baseAddress, UInt32($0.count)) } != 0
         let error = encoded ? nil : failure(encoder)
         // Always finished: it flushes (or abandons) the stream and closes the file.

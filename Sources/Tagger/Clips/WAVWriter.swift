@@ -14,8 +14,13 @@ enum WAVWriter {
         data += Data("data".utf8)
         append(UInt32(samples.count * 2))
         for sample in samples {
-            append(Int16(max(-32768, min(32767, (sample * 32768).rounded()))))
+            append(pcm16(sample))
         }
         return data
+    }
+
+    /// A sample (±1.0 full scale) as the nearest 16-bit value, clipped: what both clip formats hold.
+    static func pcm16(_ sample: Float) -> Int16 {
+        Int16(max(-32768, min(32767, (sample * 32768).rounded())))
     }
 }
