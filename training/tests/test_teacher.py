@@ -116,3 +116,24 @@ def test_averaged_scores_are_finer_than_one_pass(yamnet):
     assert averaged.shape == single.shape
     band = lambda p: np.unique(np.round(p[(p > 0.01) & (p < 0.99)], 4)).size  # noqa: E731
     assert band(averaged) > 3 * band(single)
+
+
+def test_label_with_splits_labels_and_indexes_only_those_splits(tmp_path):
+    """`label --splits test` scores the held-out clips alone and its index lists just them."""
+    import json
+
+    import soundfile
+
+    corpus, cache = tmp_path / "corpus", tmp_path / "cache"
+    corpus.mkdir()
+    rows = []
+    for name, split in (("a.wav", "train"), ("b.wav", "test"), ("c.wav", "yardstick")):
+        tone = 0.2 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+        soundfile.write(corpus / name, tone.astype(np.float32), 16000)
+        rows.append({"path": name, "split": split, "seconds": 1.0})
+    manifest = corpus / "manifest.jsonl"
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    T.label(manifest, cache, splits={"test", "yardstick"})
+    index = [json.loads(line) for line in (cache / "index.jsonl").read_text().splitlines()]
+    assert [row["path"] for row in index] == ["b.wav", "c.wav"]
+    assert sorted(p.name for p in cache.glob("*.npy")) == sorted(f"{row['key']}.npy" for row in index)
