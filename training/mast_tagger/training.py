@@ -250,7 +250,9 @@ def run(args: argparse.Namespace) -> None:
         if isinstance(sampler, DistributedSampler):
             sampler.set_epoch(epoch)
         skip = step - epoch * steps_per_epoch  # batches of this epoch done before a resume
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=rank != 0, initial=max(skip, 0),
+        # The bar counts the skipped batches as they pass (they are drawn again, so that the
+        # sampler's order is the same), so it starts at 0, not at `skip`.
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=rank != 0,
                    total=steps_per_epoch, smoothing=0.05)
         for b, (x, y) in enumerate(bar):
             if b < skip:
