@@ -43,11 +43,14 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
         let value: String
     }
 
-    static let prefix = "mast_tagger_"
+    /// `mast_tagger_<name>`, where the name ends in its unit (`_total`, `_seconds`, `_dbfs`), with its HELP text.
+    static func metric(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "mast_tagger", metricName: name, unitName: "", helpText: help)
+    }
 
     public init() {
         let registry = self.registry
-        func counter(_ name: String, _ help: String) -> Counter { registry.makeCounter(name: Self.prefix + name, help: help) }
+        func counter(_ name: String, _ help: String) -> Counter { registry.makeCounter(descriptor: Self.metric(name, help: help)) }
         audioSeconds = counter("audio_seconds_total", "Seconds of audio the feature stage has taken in.")
         windows = counter("windows_total", "Windows the model has classified.")
         droppedWindows = counter("dropped_windows_total", "Windows dropped because the model fell behind.")
@@ -55,18 +58,17 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
         xruns = counter("xruns_total", "Capture overruns reported by the audio device.")
         reopens = counter("reopens_total", "Times the capture device was reopened.")
         let clipsHelp = "Clips of events (clips.directory), by result: written, or failed (logged)."
-        clipsWritten = registry.makeCounter(name: Self.prefix + "clips_total", labels: [("result", "written")], help: clipsHelp)
-        clipsFailed = registry.makeCounter(name: Self.prefix + "clips_total", labels: [("result", "failed")], help: clipsHelp)
+        clipsWritten = registry.makeCounter(descriptor: Self.metric("clips_total", help: clipsHelp), labels: [("result", "written")])
+        clipsFailed = registry.makeCounter(descriptor: Self.metric("clips_total", help: clipsHelp), labels: [("result", "failed")])
         // 1 ms … 10 s: a window takes a few milliseconds on the streaming models, seconds on AST.
         inferenceSeconds = registry.makeDurationHistogram(
-            name: Self.prefix + "inference_seconds",
-            buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10].map { Duration.milliseconds($0 * 1000) },
-            help: "Time the model took per window.")
-        rms = registry.makeGauge(name: Self.prefix + "input_rms_dbfs", help: "RMS level of the last window, dBFS (floor -120).")
-        peak = registry.makeGauge(name: Self.prefix + "input_peak_dbfs", help: "Peak level of the last window, dBFS (floor -120).")
+            descriptor: Self.metric("inference_seconds", help: "Time the model took per window."),
+            buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10].map { Duration.milliseconds($0 * 1000) })
+        rms = registry.makeGauge(descriptor: Self.metric("input_rms_dbfs", help: "RMS level of the last window, dBFS (floor -120)."))
+        peak = registry.makeGauge(descriptor: Self.metric("input_peak_dbfs", help: "Peak level of the last window, dBFS (floor -120)."))
         rms.set(AudioLevel.floorDecibels)
         peak.set(AudioLevel.floorDecibels)
-        liveClients = registry.makeGauge(name: Self.prefix + "http_live_clients", help: "Live pages connected.")
+        liveClients = registry.makeGauge(descriptor: Self.metric("http_live_clients", help: "Live pages connected."))
         liveDropped = counter("http_live_dropped_total", "Live updates dropped for pages that read too slowly.")
         for type in ["onset", "event", "tags"] { _ = recordCounter(type) }
         for ok in [true, false] { _ = reloadCounter(ok: ok) }  // 0 until the first SIGHUP, not absent
@@ -108,7 +110,7 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
     private func labelledCounter(_ name: String, _ label: String, _ value: String, help: String) -> Counter {
         let key = LabelledKey(name: name, value: value)
         if let counter = labelled[key] { return counter }
-        let counter = registry.makeCounter(name: Self.prefix + name, labels: [(label, value)], help: help)
+        let counter = registry.makeCounter(descriptor: Self.metric(name, help: help), labels: [(label, value)])
         labelled[key] = counter
         return counter
     }
@@ -172,8 +174,8 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
     public func reloaded(ok: Bool) { reloadCounter(ok: ok).increment() }
 
     private func reloadCounter(ok: Bool) -> Counter {
-        registry.makeCounter(name: Self.prefix + "reloads_total", labels: [("result", ok ? "ok" : "failed")],
-                             help: "Configuration reloads (SIGHUP), by result.")
+        registry.makeCounter(descriptor: Self.metric("reloads_total", help: "Configuration reloads (SIGHUP), by result."),
+                             labels: [("result", ok ? "ok" : "failed")])
     }
 
     /// The text exposition format.

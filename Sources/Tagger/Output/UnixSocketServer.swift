@@ -191,10 +191,9 @@ public final class UnixSocketServer: RecordSink, Service {
             // "PATH.PID.new" made paths of 97–107 bytes too long).
             let directory = (path as NSString).deletingLastPathComponent
             var template = Array("\(directory.isEmpty ? "." : directory)/.XXXXXX".utf8CString)
-            guard mkdtemp(&template) != nil else {
+            guard let stagingDirectory = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!).map { String(cString: $0) } }) else {
                 throw Failure(subject: path, reason: "cannot make a staging directory beside it: \(Self.lastError())")
             }
-            let stagingDirectory = String(cString: template)
             let staging = stagingDirectory + "/s"
             defer { rmdir(stagingDirectory) }
             let channel: Channel
