@@ -74,3 +74,21 @@ def load_model(path: str | Path) -> tuple[torch.nn.Module, dict]:
     model = build_model(ArchConfig.from_dict(meta["architecture"]))
     model.load_state_dict(state, strict=True)
     return model.eval(), meta
+
+
+def interpolate_models(first: str | Path, second: str | Path, weight: float, out: str | Path,
+                       dtype: torch.dtype = torch.float16) -> None:
+    """Writes (1 - weight)·first + weight·second, tensor by tensor (a "model soup" of two
+    fine-tunes from one ancestor, which share a basin). The two must have the same architecture,
+    classes and front end; the result keeps the first's metadata."""
+    if not 0 <= weight <= 1:
+        raise ValueError(f"weight {weight} is not within 0…1")
+    a, meta_a = load_model(first)
+    b, meta_b = load_model(second)
+    for key in ("architecture", "classes", "fbank", "normalization"):
+        if meta_a[key] != meta_b[key]:
+            raise ValueError(f"{first} and {second} differ in {key}")
+    state_b = b.state_dict()
+    a.load_state_dict({k: (1 - weight) * v + weight * state_b[k] for k, v in a.state_dict().items()})
+    save_model(a, ArchConfig.from_dict(meta_a["architecture"]), out, meta_a["classes"], meta_a["fbank"],
+               meta_a["normalization"], dtype=dtype)
