@@ -138,7 +138,7 @@ public final class StreamTagger: @unchecked Sendable {
     }
 
     static func top(_ scores: [Float], count: Int, minScore: Float, classes: [ClassLabel]) -> [Record.Label] {
-        scores.indices.sorted { scores[$0] > scores[$1] }.prefix(count).filter { scores[$0] >= minScore }
+        topIndices(of: scores, count: count).filter { scores[$0] >= minScore }
             .map { Record.Label(label: classes[$0].name, id: classes[$0].id, score: scores[$0]) }
     }
 }

@@ -94,8 +94,12 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
         lock.withLock {
             guard mel.count == melBins else { return }
             let base = (frameCount % Self.frameCapacity) * melBins, (low, high) = melRange, scale = 255 / (high - low)
-            for m in 0 ..< melBins {
-                frames[base + m] = UInt8(max(0, min(255, (mel[m] - low) * scale)))
+            // Through a buffer pointer: one exclusivity and uniqueness check of the array per
+            // frame, not one per value.
+            frames.withUnsafeMutableBufferPointer { slots in
+                for m in 0 ..< mel.count {
+                    slots[base + m] = UInt8(max(0, min(255, (mel[m] - low) * scale)))
+                }
             }
             frameCount += 1
         }
@@ -104,7 +108,7 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
     public func window(_ result: WindowResult) {
         let p = result.probabilities
         // Named by the window's own model: right after a reload, windows of the old one still come.
-        let top = p.indices.sorted { p[$0] > p[$1] }.prefix(Self.topCount).map { Label(label: result.classes[$0].name, score: p[$0]) }
+        let top = topIndices(of: p, count: Self.topCount).map { Label(label: result.classes[$0].name, score: p[$0]) }
         lock.withLock {
             self.top = top
             if let l = result.level { level = Level(rmsDBFS: l.rmsDecibels, peakDBFS: l.peakDecibels) }
