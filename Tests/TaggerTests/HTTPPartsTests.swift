@@ -1,5 +1,6 @@
 import Foundation
 import MAST
+import NIOConcurrencyHelpers
 @testable import Tagger
 import XCTest
 
@@ -142,6 +143,37 @@ final class HTTPPartsTests: XCTestCase {
         XCTAssertThrowsError(try feed.connect(limit: 2, buffer: 3) {}) { error in
             XCTAssertEqual(error as? LiveFeed.Refusal, .closed)
         }
+    }
+
+    /// With no page connected the ticker sleeps (it asks for its interval only before a tick); a
+    /// page wakes it, with updates that go on from its hello, and it sleeps again when the page
+    /// leaves. Shutdown ends it while it sleeps.
+    func testTheTickerSleepsWhileNoPageIsConnected() async throws {
+        let feed = LiveFeed(view: LiveView(), metrics: DaemonMetrics())
+        let ticks = NIOLockedValueBox(0)
+        let ticker = Task { await feed.run { ticks.withLockedValue { $0 += 1 }; return 0.01 } }
+        try await Task.sleep(for: .milliseconds(300))
+        XCTAssertEqual(ticks.withLockedValue { $0 }, 0, "ticked with no page connected")
+
+        let page = try feed.connect(limit: 2, buffer: 8) {}
+        var messages = page.makeAsyncIterator()
+        let hello = await messages.next()
+        XCTAssertTrue(hello?.hasPrefix("event: hello\n") == true, hello ?? "nil")
+        let update = await messages.next()
+        XCTAssertTrue(update?.hasPrefix("event: update\n") == true, update ?? "nil")
+        XCTAssertGreaterThan(ticks.withLockedValue { $0 }, 0)
+
+        _ = consume messages
+        _ = consume page  // the page leaves: its stream ends, the feed forgets it
+        for _ in 0 ..< 500 where feed.clientCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertEqual(feed.clientCount, 0, "the page that left is still connected")
+        try await Task.sleep(for: .milliseconds(50))  // a tick already asleep may still end
+        let after = ticks.withLockedValue { $0 }
+        try await Task.sleep(for: .milliseconds(300))
+        XCTAssertEqual(ticks.withLockedValue { $0 }, after, "went on ticking after the page left")
+
+        feed.close()
+        await ticker.value  // returns: closing wakes the sleeping ticker
     }
 
     /// Right after a reload the old model's last windows still arrive: they are named by their

@@ -149,8 +149,7 @@ private struct CollectingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        messages.withLockedValue { $0.append("\(message)") }
+    func log(event: LogEvent) {
+        messages.withLockedValue { $0.append("\(event.message)") }
     }
 }

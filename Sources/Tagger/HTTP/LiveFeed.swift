@@ -1,7 +1,9 @@
 import Foundation
 
 /// The live pages' Server-Sent Events: one ticker (`run`) turns the `LiveView`'s changes into
-/// one message every `live_seconds` and offers it to every connected page.
+/// one message every `live_seconds` and offers it to every connected page. With no page
+/// connected the ticker sleeps until one connects: its wake-ups, four a second, were most of
+/// what HTTP cost a daemon that nobody watches.
 ///
 /// Each page has a buffer of `live_buffer` messages (an `AsyncStream` keeping the newest); a
 /// page that reads too slowly loses its oldest messages, counted in
@@ -16,10 +18,14 @@ public final class LiveFeed: @unchecked Sendable {
     private var nextID = 0
     private var cursor = LiveView.Cursor()
     private var closed = false
+    /// Wakes the sleeping ticker when a page connects (keeps one wake-up, the newest).
+    private let arrivals: AsyncStream<Void>
+    private let arrival: AsyncStream<Void>.Continuation
 
     public init(view: LiveView, metrics: DaemonMetrics) {
         self.view = view
         self.metrics = metrics
+        (arrivals, arrival) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     public enum Refusal: Error { case full, closed }
@@ -45,6 +51,10 @@ public final class LiveFeed: @unchecked Sendable {
             let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
             continuation.onTermination = { [weak self] _ in self?.disconnect(id) }
             continuation.yield(hello)
+            if clients.isEmpty {
+                cursor = start  // the ticker slept: its updates go on from the first page's hello
+                arrival.yield()
+            }
             clients[id] = Client(continuation: continuation, hangUp: hangUp)
             metrics.liveClients.set(Double(clients.count))
             return stream
@@ -60,21 +70,25 @@ public final class LiveFeed: @unchecked Sendable {
 
     public var clientCount: Int { lock.withLock { clients.count } }
 
-    /// Offers the next update to every page, every `interval()` seconds, until cancelled.
+    /// Offers the next update to every page, every `interval()` seconds while any is connected,
+    /// until cancelled or closed.
     public func run(interval: @escaping @Sendable () -> Double) async {
+        var arrivals = self.arrivals.makeAsyncIterator()
         while !Task.isCancelled {
+            if clientCount == 0 {
+                // nil: cancelled, or closed at shutdown.
+                guard await arrivals.next() != nil else { return }
+                continue
+            }
             try? await Task.sleep(for: .milliseconds(Int(interval() * 1000)))
             tick()
         }
     }
 
-    /// One update to every page (no work while none is connected: the cursor still moves).
+    /// One update to every page.
     func tick() {
         lock.withLock {
-            guard !clients.isEmpty else {
-                cursor = view.cursor(framesBack: 0, everyEvent: false)
-                return
-            }
+            guard !clients.isEmpty else { return }
             var cursor = self.cursor
             let update = view.update(since: &cursor)
             self.cursor = cursor
@@ -87,6 +101,7 @@ public final class LiveFeed: @unchecked Sendable {
 
     /// Ends every page's stream (shutdown): their responses finish, and no page connects after.
     public func close() {
+        arrival.finish()
         let ending = lock.withLock {
             closed = true
             defer { clients = [:] }
