@@ -1,0 +1,139 @@
+"""What HTTP costs: `mast-tagger run` over the same recording with HTTP off, on (scraped), and on
+with a live page connected, one daemon at a time, the three alternated in every round; CPU time
+(user + system) per audio second of each, medians and the ratios of medians.
+
+  python3 bench/http_cost.py [--binary .build/release/mast-tagger] [--repeat 8] [--rounds 3] [--realtime]
+
+Without --realtime the recording is tagged as fast as the CPU allows (`input.realtime: false`):
+what HTTP adds per window and per frame, with nothing else in the figure. With --realtime the
+daemon reads it at real time, 10 ms at a time, as it would a microphone: the deployed cost, in
+which the pacing's wake-ups dominate. Scrapes come every --scrape seconds (0.5 s, or 5 s with
+--realtime); the page is a reader of `/api/live` (four updates a second), not a browser.
+
+One daemon at a time, so that they do not compete for the two cores (three side by side did,
+and gave ratios that moved with the start order); each round starts with another mode.
+Standard library only.
+"""
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+import wave
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def long_recording(source: str, repeat: int, path: str) -> float:
+    """`source` repeated `repeat` times into `path`; returns its length in seconds."""
+    with wave.open(source) as w:
+        params, frames = w.getparams(), w.readframes(w.getnframes())
+    with wave.open(path, "wb") as out:
+        out.setparams(params)
+        for _ in range(repeat):
+            out.writeframes(frames)
+    return params.nframes * repeat / params.framerate
+
+
+def scrape(url: str, every: float, done: threading.Event) -> int:
+    """GETs `url` every `every` seconds until `done`; returns how many answered."""
+    answered = 0
+    while not done.wait(every):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                response.read()
+                answered += 1
+        except OSError:
+            pass  # not listening yet, or already stopped
+    return answered
+
+
+def read_live(url: str, done: threading.Event, received: list[int]) -> None:
+    """Reads the live feed (reconnecting until the server listens) and counts its bytes."""
+    while not done.is_set():
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                while chunk := response.read1(65536):
+                    received[0] += len(chunk)
+        except (OSError, http.client.HTTPException):  # not listening yet, or stopped mid-chunk
+            done.wait(0.05)
+
+
+def measure(command: list[str], port: int | None, page: bool, every: float) -> tuple[float, int, int]:
+    """CPU seconds (user + system), scrapes answered and live bytes read, for one run."""
+    done = threading.Event()
+    counts: list[int] = [0]
+    live_bytes: list[int] = [0]
+    helpers = []
+    if port is not None:
+        helpers.append(threading.Thread(target=lambda: counts.__setitem__(0, scrape(f"http://127.0.0.1:{port}/metrics", every, done))))
+        if page:
+            helpers.append(threading.Thread(target=read_live, args=(f"http://127.0.0.1:{port}/api/live", done, live_bytes)))
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for helper in helpers:
+        helper.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    done.set()
+    for helper in helpers:
+        helper.join()
+    if status != 0:
+        raise SystemExit(f"{' '.join(command)} exited with status {status}")
+    return usage.ru_utime + usage.ru_stime, counts[0], live_bytes[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=".build/release/mast-tagger")
+    parser.add_argument("--model", default="models/mast-tagger.safetensors")
+    parser.add_argument("--recording", default="examples/scene.wav")
+    parser.add_argument("--repeat", type=int, default=8, help="copies of the recording in one run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--realtime", action="store_true", help="read the recording at real time")
+    parser.add_argument("--scrape", type=float, help="seconds between scrapes of /metrics")
+    args = parser.parse_args()
+    every = args.scrape or (5.0 if args.realtime else 0.5)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        wav = os.path.join(scratch, "long.wav")
+        seconds = long_recording(args.recording, args.repeat, wav)
+        config = os.path.join(scratch, "config.yaml")
+        with open(config, "w") as f:
+            f.write(f"input: {{realtime: {'true' if args.realtime else 'false'}}}\n")
+        base = [args.binary, "run", "--model", args.model, "--config", config, "--input", f"wav:{wav}", "--tags", "3"]
+        modes = ("off", "on", "page")
+        cpu: dict[str, list[float]] = {mode: [] for mode in modes}
+        for round_ in range(args.rounds):
+            for mode in modes[round_ % 3:] + modes[:round_ % 3]:  # each mode first in turn
+                port = None if mode == "off" else free_port()
+                extra = [] if port is None else ["--http", f"127.0.0.1:{port}"]
+                used, scrapes, live = measure(base + extra, port, mode == "page", every)
+                if mode != "off" and scrapes == 0:
+                    raise SystemExit(f"HTTP {mode}: no scrape was answered")
+                if mode == "page" and live == 0:
+                    raise SystemExit("HTTP page: the live feed sent nothing")
+                cpu[mode].append(used / seconds)
+
+    medians = {mode: statistics.median(cpu[mode]) for mode in modes}
+    print(f"{seconds:.0f} s of audio per run, {'real time' if args.realtime else 'as fast as possible'}, "
+          f"{args.rounds} rounds, --tags 3, /metrics every {every:g} s")
+    for mode in modes:
+        print(f"HTTP {mode:4}: CPU {medians[mode] * 1000:.2f} ms per audio second (median; runs "
+              f"{', '.join(f'{c * 1000:.2f}' for c in cpu[mode])})")
+    for mode in ("on", "page"):
+        rounds = [b / a for a, b in zip(cpu["off"], cpu[mode])]
+        print(f"{mode}/off: {medians[mode] / medians['off']:.3f} (ratio of medians); per round "
+              f"{', '.join(f'{r:.3f}' for r in rounds)}")
+
+
+if __name__ == "__main__":
+    main()
