@@ -157,6 +157,13 @@ extension ConfigLoaderTests {
         XCTAssertFalse(message.contains("s3cr3t"), message)
     }
 
+    /// A section appended to a file that already has it (`http:` twice) is refused, naming the
+    /// key and the second one's line; Yams once gave only "the file could not be parsed".
+    func testARepeatedKeyIsNamedWithItsLine() {
+        XCTAssertEqual(problem("http:\n  listen: \"\"\nevents:\n  threshold: 0.5\nhttp: {live_clients: 3}\n"),
+                       "test.yaml:5: http: appears twice in one mapping (the second would silently win); merge the two")
+    }
+
     func testPrecisionFollowsTheCPU() throws {
         var config = TaggerConfig()
         XCTAssertEqual(try config.matrixPrecision(), Engine.int8Supported ? .int8 : .float32, "auto")

@@ -77,6 +77,11 @@ public struct ConfigLoader<Config: Codable> {
         let user: Node?
         do {
             user = try Yams.compose(yaml: yaml)
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            // A section appended to a file that has it already: name the key and its second line.
+            let key = duplicates.first ?? ""
+            throw Problem(file: file, line: Self.lastLine(startingWith: key, in: yaml) ?? context.mark.line, key: key,
+                          reason: "appears twice in one mapping (the second would silently win); merge the two")
         } catch let error as YamlError {
             throw Problem(file: file, line: Self.line(of: error), key: "", reason: "not valid YAML: \(Self.problem(of: error))")
         }
@@ -172,6 +177,12 @@ public struct ConfigLoader<Config: Codable> {
         default:
             return "the file could not be parsed"
         }
+    }
+
+    /// The last line (1-based) whose text, indentation aside, starts with `key:`.
+    private static func lastLine(startingWith key: String, in yaml: String) -> Int? {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        return lines.lastIndex { $0.drop { $0 == " " }.hasPrefix(key + ":") }.map { $0 + 1 }
     }
 
     private static func line(of error: YamlError) -> Int? {
