@@ -18,31 +18,14 @@ Standard library only.
 import argparse
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
-import wave
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def long_recording(source: str, repeat: int, path: str) -> float:
-    """`source` repeated `repeat` times into `path`; returns its length in seconds."""
-    with wave.open(source) as w:
-        params, frames = w.getparams(), w.readframes(w.getnframes())
-    with wave.open(path, "wb") as out:
-        out.setparams(params)
-        for _ in range(repeat):
-            out.writeframes(frames)
-    return params.nframes * repeat / params.framerate
+from recordings import free_port, long_recording
 
 
 def scrape(url: str, every: float, done: threading.Event) -> int:

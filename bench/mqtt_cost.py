@@ -11,29 +11,12 @@ Uses only the standard library (and mosquitto, mosquitto_sub from Debian).
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
-import wave
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def long_recording(source: str, repeat: int, path: str) -> float:
-    """`source` repeated `repeat` times into `path`; returns its length in seconds."""
-    with wave.open(source) as w:
-        params, frames = w.getparams(), w.readframes(w.getnframes())
-    with wave.open(path, "wb") as out:
-        out.setparams(params)
-        for _ in range(repeat):
-            out.writeframes(frames)
-    return params.nframes * repeat / params.framerate
+from recordings import free_port, long_recording
 
 
 def measure(command: list[str]) -> tuple[float, int]:

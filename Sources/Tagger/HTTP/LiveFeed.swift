@@ -2,8 +2,8 @@ import Foundation
 
 /// The live pages' Server-Sent Events: one ticker (`run`) turns the `LiveView`'s changes into
 /// one message every `live_seconds` and offers it to every connected page. With no page
-/// connected the ticker sleeps until one connects: its wake-ups, four a second, were most of
-/// what HTTP cost a daemon that nobody watches.
+/// connected the ticker sleeps until one connects, so a daemon that nobody watches does not
+/// wake four times a second for nothing.
 ///
 /// Each page has a buffer of `live_buffer` messages (an `AsyncStream` keeping the newest); a
 /// page that reads too slowly loses its oldest messages, counted in
