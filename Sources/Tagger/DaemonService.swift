@@ -109,7 +109,7 @@ public final class DaemonService: Service, @unchecked Sendable {
     private func makePipeline(config: TaggerConfig, model: Model) throws -> TaggingPipeline {
         guard observing else { return try TaggingPipeline(config: config, model: model, sink: sink, listener: mqtt, logger: logger) }
         return try TaggingPipeline(config: config, model: model, sink: sink, listener: RecordListeners([mqtt, metrics, liveView]),
-                                   observer: PipelineObservers([metrics, liveView]), logger: logger)
+                                   windowObserver: WindowObservers([metrics, liveView]), frameObserver: liveView, logger: logger)
     }
 
     /// The counters of every input this daemon has run, summed.

@@ -1,12 +1,15 @@
-/// Watches the pipeline from inside, for the metrics and the live page: every raw log-mel frame
-/// (what the model sees) and every window's result (scores, level, inference time).
-///
-/// `frame` is called on the feature thread, `window` on the inference thread; both must return
-/// at once (copy what is needed under a short lock, never wait for a reader).
-public protocol PipelineObserver: Sendable {
-    /// One frame of `melBins` raw log-mel energies (before the model's normalisation), 10 ms after the last.
-    func frame(_ mel: UnsafeBufferPointer<Float>)
+/// Watches every window's result (scores, level, inference time) from inside the pipeline, for
+/// the metrics and the live page. Called on the inference thread; must return at once (copy
+/// what is needed under a short lock, never wait for a reader).
+public protocol WindowObserver: Sendable {
     func window(_ result: WindowResult)
+}
+
+/// Watches every raw log-mel frame (what the model sees, before its normalisation), for the live
+/// page's spectrogram. Called on the feature thread 100 times a second; must return at once.
+public protocol FrameObserver: Sendable {
+    /// One frame of `melBins` raw log-mel energies, 10 ms after the last.
+    func frame(_ mel: UnsafeBufferPointer<Float>)
 }
 
 /// The counters of a pipeline (or the sum over several, across reloads), as numbers.

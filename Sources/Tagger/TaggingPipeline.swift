@@ -34,7 +34,8 @@ public final class TaggingPipeline: @unchecked Sendable {
     private let ring: RingBuffer
     private let sink: RecordSink
     private let listener: RecordListener?
-    private let observer: PipelineObserver?
+    private let windowObserver: WindowObserver?
+    private let frameObserver: FrameObserver?
     /// Saves events' audio (`clips.directory` set); lives as long as the input, like the ring.
     private let clips: ClipRecorder?
     private let logger: Logger
@@ -57,7 +58,7 @@ public final class TaggingPipeline: @unchecked Sendable {
     /// Builds the source and the tagger; nothing reads the input until `start()`. A pipeline
     /// that is not started must be `discard`ed.
     public init(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener? = nil,
-                observer: PipelineObserver? = nil, logger: Logger) throws {
+                windowObserver: WindowObserver? = nil, frameObserver: FrameObserver? = nil, logger: Logger) throws {
         let rate = model.fbank.sampleRate
         // From hearing a sample to deciding on an event that ends there: a window, the windows
         // queued before the model, and a hop.
@@ -66,7 +67,8 @@ public final class TaggingPipeline: @unchecked Sendable {
         let clips = config.clips.isEnabled
             ? ClipRecorder(settings: config.clips, sampleRate: rate, delaySeconds: delay, logger: logger) : nil
         // Nothing built here starts a thread (that is `start()`), so a failed build leaves nothing running.
-        let tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener, observer: observer, clips: clips)
+        let tagger = try Self.tagger(config: config, model: model, sink: sink, listener: listener,
+                                     windowObserver: windowObserver, frameObserver: frameObserver, clips: clips)
         self.clips = clips
         source = try Self.source(config.input, sampleRate: tagger.sampleRate, logger: logger)
         // Within `Limits.bufferSeconds` × a model rate of at most 96 kHz: a few hundred megabytes at most.
@@ -76,20 +78,21 @@ public final class TaggingPipeline: @unchecked Sendable {
         stage = Stage(config: config, model: model, tagger: tagger)
         self.sink = sink
         self.listener = listener
-        self.observer = observer
+        self.windowObserver = windowObserver
+        self.frameObserver = frameObserver
         self.logger = logger
         levelMeter = LevelMeter(sampleRate: tagger.sampleRate)
     }
 
     /// The tagger a configuration asks for, writing to `sink` and `listener`.
     private static func tagger(config: TaggerConfig, model: Model, sink: RecordSink, listener: RecordListener?,
-                               observer: PipelineObserver?, clips: ClipRecorder?) throws -> StreamTagger {
+                               windowObserver: WindowObserver?, frameObserver: FrameObserver?, clips: ClipRecorder?) throws -> StreamTagger {
         var settings = try StreamTagger.Settings(config: config)
         // An input that is not live waits for the model rather than drop windows.
         if !config.input.isLive { settings.backpressure = .wait }
         let encoder = RecordEncoder(format: config.output.format, origin: config.origin)
-        return try StreamTagger(model: model, settings: settings, observe: observer.map { o in { o.window($0) } },
-                                observeFrame: observer.map { o in { o.frame($0) } }) { record in
+        return try StreamTagger(model: model, settings: settings, observe: windowObserver.map { o in { o.window($0) } },
+                                observeFrame: frameObserver.map { o in { o.frame($0) } }) { record in
             var record = record
             // The clip's path goes into the event record; the file follows once the post-roll is heard.
             if let clips, case .event(var event) = record, let path = clips.schedule(event) {
@@ -112,8 +115,9 @@ public final class TaggingPipeline: @unchecked Sendable {
     /// ended first (the new tagger never started: it holds no thread).
     public func replaceStage(config: TaggerConfig, model: Model) throws -> Bool {
         precondition(config.input == input && model.fbank.sampleRate == sampleRate, "the input must stay as it is")
-        let next = Stage(config: config, model: model, tagger: try Self.tagger(config: config, model: model, sink: sink, listener: listener,
-                                                                                observer: observer, clips: clips))
+        let next = Stage(config: config, model: model,
+                         tagger: try Self.tagger(config: config, model: model, sink: sink, listener: listener,
+                                                 windowObserver: windowObserver, frameObserver: frameObserver, clips: clips))
         return state.withLock {
             guard !featureThreadDone else { return false }
             pendingStage = next

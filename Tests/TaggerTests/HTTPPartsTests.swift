@@ -176,6 +176,56 @@ final class HTTPPartsTests: XCTestCase {
         await ticker.value  // returns: closing wakes the sleeping ticker
     }
 
+    /// Frames are kept only while a page is connected: none from before the first page (the
+    /// daemon pays for frames only while someone looks), the ones since then for a page that
+    /// joins it, and none from an earlier watch for a page that comes after all have left.
+    func testTheViewKeepsFramesOnlyWhileAPageWatches() async throws {
+        let model = try Model(path: Bundle.module.url(forResource: "test-tones", withExtension: "safetensors", subdirectory: "Fixtures")!.path)
+        let view = LiveView(), feed = LiveFeed(view: view, metrics: DaemonMetrics())
+        view.configure(model: model, eventMinutes: 10)
+        let melBins = model.fbank.numMelBins
+        func push(_ count: Int) {
+            let mel = [Float](repeating: -4, count: melBins)
+            for _ in 0 ..< count { mel.withUnsafeBufferPointer { view.frame($0) } }
+        }
+        /// The frames an SSE message carries.
+        func frames(_ message: String?) throws -> Int {
+            let text = try XCTUnwrap(message)
+            let json = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("data: ") }).dropFirst(6)
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            return try XCTUnwrap(Data(base64Encoded: XCTUnwrap(object["mel"] as? String))).count / melBins
+        }
+
+        push(50)  // nobody watches
+        XCTAssertEqual(view.framesStored, 0, "stored frames with no page connected")
+        var first: AsyncStream<String>? = try feed.connect(limit: 4, buffer: 8) {}
+        var firstMessages = first!.makeAsyncIterator()
+        let firstHello = await firstMessages.next()
+        XCTAssertEqual(try frames(firstHello), 0, "frames kept before any page came")
+        push(30)
+        feed.tick()
+        let update = await firstMessages.next()
+        XCTAssertEqual(try frames(update), 30)
+        var second: AsyncStream<String>? = try feed.connect(limit: 4, buffer: 8) {}
+        var secondMessages = second!.makeAsyncIterator()
+        let secondHello = await secondMessages.next()
+        XCTAssertEqual(try frames(secondHello), 30, "a page that joins gets the frames since the first came")
+
+        _ = consume firstMessages
+        _ = consume secondMessages
+        first = nil
+        second = nil
+        for _ in 0 ..< 500 where feed.clientCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertEqual(feed.clientCount, 0, "the pages that left are still connected")
+        push(20)  // nobody watches again
+        XCTAssertEqual(view.framesStored, 30, "stored frames after the last page left")
+        let third = try feed.connect(limit: 4, buffer: 8) {}
+        var thirdMessages = third.makeAsyncIterator()
+        let thirdHello = await thirdMessages.next()
+        XCTAssertEqual(try frames(thirdHello), 0, "a later page got frames of an earlier watch, or of no watch")
+        feed.close()
+    }
+
     /// Right after a reload the old model's last windows still arrive: they are named by their
     /// own model's classes, not the new one's (which once named them, or dropped them when the
     /// class counts differed).

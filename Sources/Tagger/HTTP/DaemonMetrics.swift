@@ -7,9 +7,9 @@ import Prometheus
 /// Two kinds of source: counts the pipeline already keeps (audio, windows, drops, xruns…) are
 /// brought up to date when scraped (`update`), and what happens per record or per window
 /// (events per label, inference time, level) is recorded as it happens, by `receive` (a
-/// `RecordListener`) and `window` (a `PipelineObserver`), each a few increments under the
+/// `RecordListener`) and `window` (a `WindowObserver`), each a few increments under the
 /// registry's short lock.
-public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked Sendable {
+public final class DaemonMetrics: RecordListener, WindowObserver, @unchecked Sendable {
     public let registry = PrometheusCollectorRegistry()
 
     private let audioSeconds: Counter
@@ -86,8 +86,6 @@ public final class DaemonMetrics: RecordListener, PipelineObserver, @unchecked S
         case .summary: break  // `tag` only
         }
     }
-
-    public func frame(_ mel: UnsafeBufferPointer<Float>) {}
 
     public func window(_ result: WindowResult) {
         inferenceSeconds.recordNanoseconds(Int64(result.inferenceSeconds * 1e9))

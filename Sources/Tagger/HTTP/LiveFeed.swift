@@ -2,8 +2,8 @@ import Foundation
 
 /// The live pages' Server-Sent Events: one ticker (`run`) turns the `LiveView`'s changes into
 /// one message every `live_seconds` and offers it to every connected page. With no page
-/// connected the ticker sleeps until one connects, so a daemon that nobody watches does not
-/// wake four times a second for nothing.
+/// connected the ticker sleeps until one connects, and the view keeps no frames, so a daemon
+/// that nobody watches does not work for nothing.
 ///
 /// Each page has a buffer of `live_buffer` messages (an `AsyncStream` keeping the newest); a
 /// page that reads too slowly loses its oldest messages, counted in
@@ -38,14 +38,16 @@ public final class LiveFeed: @unchecked Sendable {
     }
 
     /// A new page's stream of SSE messages: first a `hello` with everything the view holds (the
-    /// kept events, the last frames), then the ticker's updates. Throws when `limit` pages are
+    /// kept events; the frames since the first of the connected pages came, none for that
+    /// first), then the ticker's updates. Throws when `limit` pages are
     /// connected already, or the feed has closed (shutdown).
     public func connect(limit: Int, buffer: Int, hangUp: @escaping @Sendable () -> Void) throws -> AsyncStream<String> {
-        var start = view.cursor(framesBack: LiveView.frameCapacity, everyEvent: true)
-        let hello = message(event: "hello", view.update(since: &start))
-        return try lock.withLock {
+        try lock.withLock {
             guard !closed else { throw Refusal.closed }
             guard clients.count < limit else { throw Refusal.full }
+            if clients.isEmpty { view.setWatching(true) }  // frames from now on (the first page's hello has none)
+            var start = view.cursor(framesBack: LiveView.frameCapacity, everyEvent: true)
+            let hello = message(event: "hello", view.update(since: &start))
             let id = nextID
             nextID += 1
             let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
@@ -64,6 +66,7 @@ public final class LiveFeed: @unchecked Sendable {
     private func disconnect(_ id: Int) {
         lock.withLock {
             clients[id] = nil
+            if clients.isEmpty { view.setWatching(false) }
             metrics.liveClients.set(Double(clients.count))
         }
     }
@@ -104,6 +107,7 @@ public final class LiveFeed: @unchecked Sendable {
         arrival.finish()
         let ending = lock.withLock {
             closed = true
+            view.setWatching(false)
             defer { clients = [:] }
             return Array(clients.values)
         }

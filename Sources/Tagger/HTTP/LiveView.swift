@@ -2,13 +2,18 @@ import Foundation
 import MAST
 
 /// What the tagger hears right now, for the live page and `/api/now`: the last window's level
-/// and best classes, the events of the last minutes, the classes on now, and the last few
-/// seconds of log-mel frames (the model's input, before its normalisation).
+/// and best classes, the events of the last minutes, the classes on now, and, while a page
+/// watches, the last few seconds of log-mel frames (the model's input, before its normalisation).
 ///
 /// Fed from the pipeline's threads (`frame`: feature thread; `window`, `receive`: inference
 /// thread), each a copy under one short lock; read by the HTTP server. Every store is bounded:
 /// `frameCapacity` frames, `HTTP.Limits.events` events.
-public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendable {
+///
+/// Frames are kept only while a page is connected (`watching`, set by the `LiveFeed`): a frame
+/// comes 100 times a second, and with no page the daemon should pay next to nothing for HTTP
+/// (measured: the frames' store was most of what HTTP on cost with no page; BENCHMARKS.md). So a
+/// page's spectrogram starts when the first page connects, not seconds before.
+public final class LiveView: RecordListener, WindowObserver, FrameObserver, @unchecked Sendable {
     /// Frames kept (100 a second): the spectrogram a new page starts with, and how far a page
     /// may fall behind before it misses frames.
     public static let frameCapacity = 1024
@@ -63,6 +68,9 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
     /// `frameCapacity × melBins` bytes, frame `n` at slot `n % frameCapacity`.
     private var frames: [UInt8] = []
     private var frameCount = 0
+    /// The first frame of the present watch: frames before it are from an earlier one (stale).
+    private var firstKeptFrame = 0
+    private var watching = false
     private var level = Level(rmsDBFS: AudioLevel.floorDecibels, peakDBFS: AudioLevel.floorDecibels)
     private var top: [Label] = []
     private var stream = 0.0
@@ -85,14 +93,26 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
                 melBins = model.fbank.numMelBins
                 frames = [UInt8](repeating: 0, count: Self.frameCapacity * melBins)
                 frameCount = 0
+                firstKeptFrame = 0
             }
             eventSeconds = eventMinutes * 60
         }
     }
 
+    /// Starts keeping frames (a page connected, none was) or stops (the last page left).
+    public func setWatching(_ on: Bool) {
+        lock.withLock {
+            if on && !watching { firstKeptFrame = frameCount }
+            watching = on
+        }
+    }
+
+    /// Frames stored so far: none while nobody watches (what the tests check of the saving).
+    var framesStored: Int { lock.withLock { frameCount } }
+
     public func frame(_ mel: UnsafeBufferPointer<Float>) {
         lock.withLock {
-            guard mel.count == melBins else { return }
+            guard watching, mel.count == melBins else { return }
             let base = (frameCount % Self.frameCapacity) * melBins, (low, high) = melRange, scale = 255 / (high - low)
             // Through a buffer pointer: one exclusivity and uniqueness check of the array per
             // frame, not one per value.
@@ -175,7 +195,7 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
         lock.withLock {
             let newEvents = events.filter { $0.seq > cursor.events }
             cursor.events = eventCount
-            let first = max(cursor.frames, frameCount - Self.frameCapacity), skipped = max(0, first - cursor.frames)
+            let first = max(cursor.frames, frameCount - Self.frameCapacity, firstKeptFrame), skipped = max(0, first - cursor.frames)
             var bytes = [UInt8]()
             bytes.reserveCapacity((frameCount - first) * melBins)
             for n in first ..< frameCount {
@@ -193,7 +213,7 @@ public final class LiveView: RecordListener, PipelineObserver, @unchecked Sendab
     public func cursor(framesBack: Int, everyEvent: Bool) -> Cursor {
         lock.withLock {
             var cursor = Cursor()
-            cursor.frames = max(0, frameCount - min(framesBack, Self.frameCapacity))
+            cursor.frames = max(firstKeptFrame, frameCount - min(framesBack, Self.frameCapacity))
             cursor.events = everyEvent ? (events.first.map { $0.seq - 1 } ?? eventCount) : eventCount
             return cursor
         }

@@ -8,10 +8,9 @@ public struct RecordListeners: RecordListener {
     }
 }
 
-/// Several pipeline observers as one.
-public struct PipelineObservers: PipelineObserver {
-    public let observers: [PipelineObserver]
-    public init(_ observers: [PipelineObserver]) { self.observers = observers }
-    public func frame(_ mel: UnsafeBufferPointer<Float>) { for observer in observers { observer.frame(mel) } }
+/// Several window observers as one.
+public struct WindowObservers: WindowObserver {
+    public let observers: [WindowObserver]
+    public init(_ observers: [WindowObserver]) { self.observers = observers }
     public func window(_ result: WindowResult) { for observer in observers { observer.window(result) } }
 }
