@@ -2,8 +2,9 @@ import Foundation
 import XCTest
 
 /// The HTTP endpoint against the running binary: status codes and bodies, the Prometheus text
-/// parsed strictly (`PrometheusText`), counters that rise, the errors a bad `http.listen` gives,
-/// and load (many clients, a stuck live page) that must not slow tagging.
+/// parsed strictly (`PrometheusText`) and by Prometheus's Python client, counters that rise, the
+/// errors a bad `http.listen` gives, and load (many clients, a stuck live page) that must not
+/// slow tagging.
 final class HTTPTests: XCTestCase {
     var directory: URL!
 
@@ -100,6 +101,72 @@ final class HTTPTests: XCTestCase {
 
         daemon.signal(SIGTERM)
         XCTAssertEqual(daemon.exitStatus(within: 10), 0, daemon.stderr)
+    }
+
+    /// The metrics as Prometheus's own Python client parses them (`prometheus_client.parser`, in
+    /// the venv that `make deps` makes): every family has a type and help, the counters and the
+    /// histogram come through whole, and the values are the ones the strict parser reads.
+    func testMetricsParseWithPrometheusClient() throws {
+        let python = Daemon.repository.appendingPathComponent(".venv/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            throw XCTSkip("no .venv (make deps makes it, with prometheus_client)")
+        }
+        let port = try HTTPClient.freePort()
+        let daemon = try serving(port: port, yaml: "events: {exclude: [Silence]}\n", wav: toneFile(seconds: 120, toneStart: 1, toneEnd: 3))
+        XCTAssertTrue(daemon.wait(for: 15) { daemon.records().contains { $0["type"] as? String == "event" } }, daemon.stdout)
+        let reply = try HTTPClient.get(port: port, "/metrics")
+        let text = directory.appendingPathComponent("metrics.txt")
+        try reply.body.write(to: text, atomically: true, encoding: .utf8)
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.exitStatus(within: 10), 0, daemon.stderr)
+
+        // Families by name: their type, help and samples ([name, labels, value]).
+        let script = """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            families = {f.name: {"type": f.type, "help": f.documentation,
+                                 "samples": [[s.name, s.labels, s.value] for s in f.samples]}
+                        for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+            print(json.dumps(families))
+            """
+        let process = Process()
+        process.executableURL = python
+        process.arguments = ["-c", script, text.path]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let parsed = output.fileHandleForReading.readDataToEndOfFile()
+        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "prometheus_client refused the text: \(complaint)\n\(reply.body)")
+        let families = try XCTUnwrap(JSONSerialization.jsonObject(with: parsed) as? [String: [String: Any]], complaint)
+        let strict = try PrometheusText(reply.body)
+
+        for (name, family) in families {
+            XCTAssertFalse((family["help"] as? String ?? "").isEmpty, "\(name) has no HELP")
+        }
+        // prometheus_client names a counter's family without `_total`.
+        for name in ["audio_seconds", "windows", "dropped_windows", "records", "events", "output_records", "reloads"] {
+            XCTAssertEqual(families["mast_tagger_" + name]?["type"] as? String, "counter", name)
+        }
+        XCTAssertEqual(families["mast_tagger_input_rms_dbfs"]?["type"] as? String, "gauge")
+        let histogram = try XCTUnwrap(families["mast_tagger_inference_seconds"])
+        XCTAssertEqual(histogram["type"] as? String, "histogram")
+        let samples = try XCTUnwrap(histogram["samples"] as? [[Any]])
+        let buckets = samples.filter { $0[0] as? String == "mast_tagger_inference_seconds_bucket" }.compactMap { $0[2] as? Double }
+        XCTAssertEqual(buckets.count, 14, "13 bounds and +Inf")
+        XCTAssertEqual(buckets, buckets.sorted(), "buckets are cumulative")
+        let count = samples.first { $0[0] as? String == "mast_tagger_inference_seconds_count" }?[2] as? Double
+        XCTAssertEqual(count, buckets.last)
+        XCTAssertEqual(count, strict.value("mast_tagger_inference_seconds_count"))
+        let windows = (families["mast_tagger_windows"]?["samples"] as? [[Any]])?.first?[2] as? Double
+        XCTAssertGreaterThan(windows ?? 0, 0)
+        XCTAssertEqual(windows, strict.value("mast_tagger_windows_total"))
+        let events = try XCTUnwrap(families["mast_tagger_events"]?["samples"] as? [[Any]])
+        XCTAssertEqual(events.count, 1, "\(events)")
+        XCTAssertEqual(events.first?[2] as? Double, 1)
+        XCTAssertEqual((events.first?[1] as? [String: String])?["label"], "Tone 1 kHz")
     }
 
     /// Each `tags` record carries its window's level: a 0.3 full-scale sine is −13.5 dBFS RMS
