@@ -45,7 +45,8 @@ public final class LiveFeed: @unchecked Sendable {
         try lock.withLock {
             guard !closed else { throw Refusal.closed }
             guard clients.count < limit else { throw Refusal.full }
-            if clients.isEmpty { view.setWatching(true) }  // frames from now on (the first page's hello has none)
+            let first = clients.isEmpty
+            if first { view.setWatching(true) }  // frames from now on (the first page's hello has none)
             var start = view.cursor(framesBack: LiveView.frameCapacity, everyEvent: true)
             let hello = message(event: "hello", view.update(since: &start))
             let id = nextID
@@ -53,7 +54,7 @@ public final class LiveFeed: @unchecked Sendable {
             let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
             continuation.onTermination = { [weak self] _ in self?.disconnect(id) }
             continuation.yield(hello)
-            if clients.isEmpty {
+            if first {
                 cursor = start  // the ticker slept: its updates go on from the first page's hello
                 arrival.yield()
             }

@@ -68,8 +68,6 @@ public final class LiveView: RecordListener, WindowObserver, FrameObserver, @unc
     /// `frameCapacity × melBins` bytes, frame `n` at slot `n % frameCapacity`.
     private var frames: [UInt8] = []
     private var frameCount = 0
-    /// The first frame of the present watch: frames before it are from an earlier one (stale).
-    private var firstKeptFrame = 0
     private var watching = false
     private var level = Level(rmsDBFS: AudioLevel.floorDecibels, peakDBFS: AudioLevel.floorDecibels)
     private var top: [Label] = []
@@ -93,21 +91,22 @@ public final class LiveView: RecordListener, WindowObserver, FrameObserver, @unc
                 melBins = model.fbank.numMelBins
                 frames = [UInt8](repeating: 0, count: Self.frameCapacity * melBins)
                 frameCount = 0
-                firstKeptFrame = 0
             }
             eventSeconds = eventMinutes * 60
         }
     }
 
-    /// Starts keeping frames (a page connected, none was) or stops (the last page left).
+    /// Starts keeping frames (a page connected, none was) or stops (the last page left). A new
+    /// watch forgets an earlier one's frames: no page holds a cursor into them (the feed's own
+    /// starts again from the first page's hello).
     public func setWatching(_ on: Bool) {
         lock.withLock {
-            if on && !watching { firstKeptFrame = frameCount }
+            if on && !watching { frameCount = 0 }
             watching = on
         }
     }
 
-    /// Frames stored so far: none while nobody watches (what the tests check of the saving).
+    /// Frames stored in this watch: none while nobody watches (what the tests check of the saving).
     var framesStored: Int { lock.withLock { frameCount } }
 
     public func frame(_ mel: UnsafeBufferPointer<Float>) {
@@ -195,7 +194,7 @@ public final class LiveView: RecordListener, WindowObserver, FrameObserver, @unc
         lock.withLock {
             let newEvents = events.filter { $0.seq > cursor.events }
             cursor.events = eventCount
-            let first = max(cursor.frames, frameCount - Self.frameCapacity, firstKeptFrame), skipped = max(0, first - cursor.frames)
+            let first = max(cursor.frames, frameCount - Self.frameCapacity), skipped = max(0, first - cursor.frames)
             var bytes = [UInt8]()
             bytes.reserveCapacity((frameCount - first) * melBins)
             for n in first ..< frameCount {
@@ -213,7 +212,7 @@ public final class LiveView: RecordListener, WindowObserver, FrameObserver, @unc
     public func cursor(framesBack: Int, everyEvent: Bool) -> Cursor {
         lock.withLock {
             var cursor = Cursor()
-            cursor.frames = max(firstKeptFrame, frameCount - min(framesBack, Self.frameCapacity))
+            cursor.frames = max(0, frameCount - min(framesBack, Self.frameCapacity))
             cursor.events = everyEvent ? (events.first.map { $0.seq - 1 } ?? eventCount) : eventCount
             return cursor
         }
