@@ -140,14 +140,10 @@ struct TestCertificates {
             ["x509", "-req", "-in", path("server.csr"), "-CA", ca, "-CAkey", path("ca.key"), "-CAcreateserial",
              "-out", serverCertificate, "-days", "2", "-extfile", path("san.ext")],
         ] {
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            openssl.arguments = arguments
-            openssl.standardOutput = FileHandle.nullDevice
-            openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
-            openssl.waitUntilExit()
-            guard openssl.terminationStatus == 0 else { throw BrokerError(reason: "openssl \(arguments.joined(separator: " ")) failed") }
+            let openssl = try ToolRun("/usr/bin/openssl", arguments)
+            guard openssl.status == 0 else {
+                throw BrokerError(reason: "openssl \(arguments.joined(separator: " ")) failed: \(openssl.failure)")
+            }
         }
     }
 }

@@ -129,18 +129,9 @@ final class HTTPTests: XCTestCase {
                         for f in text_string_to_metric_families(open(sys.argv[1]).read())}
             print(json.dumps(families))
             """
-        let process = Process()
-        process.executableURL = python
-        process.arguments = ["-c", script, text.path]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let parsed = output.fileHandleForReading.readDataToEndOfFile()
-        let complaint = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "prometheus_client refused the text: \(complaint)\n\(reply.body)")
-        let families = try XCTUnwrap(JSONSerialization.jsonObject(with: parsed) as? [String: [String: Any]], complaint)
+        let parser = try ToolRun(python.path, ["-c", script, text.path])
+        XCTAssertEqual(parser.status, 0, "prometheus_client refused the text: \(parser.stderr)\n\(reply.body)")
+        let families = try XCTUnwrap(JSONSerialization.jsonObject(with: parser.stdout) as? [String: [String: Any]], parser.stderr)
         let strict = try PrometheusText(reply.body)
 
         for (name, family) in families {

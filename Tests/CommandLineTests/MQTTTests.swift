@@ -161,11 +161,8 @@ final class MQTTTests: XCTestCase {
 
     func testWrongPasswordIsAClearErrorAndARetryNeverACrash() throws {
         let passwords = directory.appendingPathComponent("passwords").path
-        let make = Process()
-        make.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
-        make.arguments = ["-c", "-b", passwords, "tagger", "right"]
-        try make.run()
-        make.waitUntilExit()
+        let make = try ToolRun("/usr/bin/mosquitto_passwd", ["-c", "-b", passwords, "tagger", "right"])
+        XCTAssertEqual(make.status, 0, make.failure)
         let broker = try Broker(directory: directory, extraConfig: "allow_anonymous false\npassword_file \(passwords)\n")
         let secret = try file("secret", "wrong\n")
         let wav = try toneFile(seconds: 60, toneStart: 0, toneEnd: 60)

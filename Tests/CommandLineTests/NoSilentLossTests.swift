@@ -12,16 +12,9 @@ final class NoSilentLossTests: XCTestCase {
 
     /// Runs `mast-tagger ARGS` through /bin/sh with `redirections` (e.g. ">/dev/full", ">&-").
     func shell(_ arguments: [String], _ redirections: String) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
         let quoted = ([Daemon.binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
-        process.arguments = ["-c", "exec \(quoted) \(redirections)"]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stderr, as: UTF8.self))
+        let run = try ToolRun("/bin/sh", ["-c", "exec \(quoted) \(redirections)"])
+        return (run.status, run.stderr)
     }
 
     func tone(seconds: Double = 3) throws -> String {
