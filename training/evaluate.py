@@ -4,7 +4,9 @@
       [--json docs/metrics.json]
 
 Metrics, on every window of the test split (sources never seen in training):
-  top1_agreement  the student's most likely class is the teacher's
+  top1_agreement  the student's most likely class is the teacher's; top1_agreement_ci95 is its
+                  95 % interval with whole recordings drawn again (a track's windows are not
+                  independent evidence)
   map             mean over classes of the average precision of the student's scores, with the
                   teacher's labels as truth: a window's positives are the classes the teacher
                   gives ≥ 0.5, and always its top class; classes with no positive are left out
@@ -24,7 +26,9 @@ files of the training sources: `test_files` holds the same metrics (and teacher 
 --named measures the named-sounds yardstick (mast_tagger/yardstick.py): real recordings that
 training never hears, whose names say what they hold (training/data/named_sounds.tsv); the
 student's and YAMNet's top-1 and top-5 hit rates side by side, overall and per class, written as
-`named_sounds` (with every recording's five best classes in the JSON file). Without --data, only that:
+`named_sounds` (with every recording's five best classes in the JSON file), and the student's rate
+minus YAMNet's with its 95 % interval over named classes drawn again (`student_minus_teacher`).
+Without --data, only that:
 
   python training/evaluate.py --model models/mast-tagger.safetensors --named --json docs/named-sounds.json
 """

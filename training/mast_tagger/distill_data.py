@@ -162,6 +162,10 @@ class DistillationWindows(Dataset):
         return np.array([self.positives[c][0] if len(self.positives[c]) and self.names_window(c, i) else tops[c][i]
                          for c, i in self.items])
 
+    def recordings(self) -> np.ndarray:
+        """The clip (an index into `clips`) of every item."""
+        return np.array([c for c, _ in self.items])
+
     def sources(self) -> list[str]:
         """The source of every item (for per-source evaluation)."""
         return [self.clips[c].source for c, _ in self.items]

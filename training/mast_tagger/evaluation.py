@@ -26,7 +26,7 @@ def evaluate(model_path: Path, data_spec: str, threads: int = 2, with_teacher_re
     def measure(split: str) -> dict:
         data = held_out[split]
         probabilities, targets = predict(model, data, 64)
-        metrics = agreement_metrics(probabilities, targets)
+        metrics = agreement_metrics(probabilities, targets, data.recordings())
         metrics["per_class_ap"] = {classes[c]["name"]: v for c, v in metrics["per_class_ap"].items()}
         by_source: dict[str, list[int]] = {}
         for i, source in enumerate(data.sources()):

@@ -20,26 +20,46 @@ def average_precision(scores: np.ndarray, positives: np.ndarray) -> float:
     return float(precision_at_hit.mean())
 
 
+def cluster_bootstrap_ci(values: np.ndarray, groups: np.ndarray, resamples: int = 2000, seed: int = 0) -> list[float]:
+    """The 95 % interval of the mean of `values` over whole groups drawn again with replacement.
+
+    A recording's windows, or the recordings of one named class, are not independent evidence:
+    a long music track is hundreds of windows that the student gets mostly right or mostly
+    wrong together. Drawing groups, not items, gives the interval another test set of the same
+    kinds of recordings would fall in."""
+    _, group = np.unique(np.asarray(groups), return_inverse=True)
+    sums = np.bincount(group, weights=np.asarray(values, dtype=np.float64))
+    counts = np.bincount(group)
+    draws = np.random.default_rng(seed).integers(0, len(sums), size=(resamples, len(sums)))
+    means = sums[draws].sum(axis=1) / counts[draws].sum(axis=1)
+    return [round(float(q), 4) for q in np.percentile(means, [2.5, 97.5])]
+
+
 def teacher_labels(teacher: np.ndarray) -> np.ndarray:
     labels = teacher >= POSITIVE
     labels[np.arange(len(teacher)), teacher.argmax(axis=1)] = True
     return labels
 
 
-def agreement_metrics(student: np.ndarray, teacher: np.ndarray) -> dict:
-    """student, teacher: [windows, classes] probabilities."""
+def agreement_metrics(student: np.ndarray, teacher: np.ndarray, recordings: np.ndarray | None = None) -> dict:
+    """student, teacher: [windows, classes] probabilities; recordings: each window's recording,
+    for the agreement's interval (cluster_bootstrap_ci)."""
     labels = teacher_labels(teacher)
+    agrees = student.argmax(axis=1) == teacher.argmax(axis=1)
     per_class = {int(c): {"ap": average_precision(student[:, c], labels[:, c]), "positives": int(labels[:, c].sum())}
                  for c in np.flatnonzero(labels.any(axis=0))}
-    return {
+    metrics = {
         "windows": int(len(student)),
-        "top1_agreement": float((student.argmax(axis=1) == teacher.argmax(axis=1)).mean()),
+        "top1_agreement": float(agrees.mean()),
         "map": float(np.mean([v["ap"] for v in per_class.values()])),
         "classes_evaluated": len(per_class),
         "map_frequent": float(np.mean([v["ap"] for v in per_class.values() if v["positives"] >= FREQUENT] or [np.nan])),
         "classes_frequent": sum(v["positives"] >= FREQUENT for v in per_class.values()),
         "per_class_ap": per_class,
     }
+    if recordings is not None:
+        metrics["top1_agreement_ci95"] = cluster_bootstrap_ci(agrees, recordings)
+    return metrics
 
 
 def delayed_teacher_scores(teacher, waveform: np.ndarray, patches: int, delay: int = REFERENCE_DELAY) -> np.ndarray:

@@ -24,6 +24,7 @@ from .corpus.core import Context
 from .corpus.packages import extracted_root
 from .distill_data import PATCH_HOP_FRAMES, window
 from .frontend import torchaudio_fbank
+from .metrics import cluster_bootstrap_ci
 from .model_file import AST_FBANK, AUDIOSET_NORMALIZATION
 
 MAX_SECONDS = 60.0
@@ -118,12 +119,27 @@ def report(scored: list[Scored], class_names: list[str]) -> dict:
         return out
 
     return {"overall": rates(files) | {"classes": len(by_class)},
+            "student_minus_teacher": {f"top{k}": paired_difference(files, k) for k in TOP_K},
             "per_class": {c: rates(rows) for c, rows in sorted(by_class.items())},
             "per_file": files}
+
+
+def paired_difference(files: list[dict], k: int) -> dict:
+    """The student's top-k hit rate minus YAMNet's on the same recordings, with its 95 % interval
+    over named classes drawn again (a class's recordings often share a source and a recorder), and
+    the recordings that only one of the two gets."""
+    if not files:
+        return {"difference": 0.0, "ci95": [0.0, 0.0], "only_student": 0, "only_teacher": 0}
+    difference = np.array([int(f[f"student_top{k}"]) - int(f[f"teacher_top{k}"]) for f in files])
+    return {"difference": round(float(difference.mean()), 4),
+            "ci95": cluster_bootstrap_ci(difference, np.array([f["classes"][0] for f in files])),
+            "only_student": int((difference > 0).sum()), "only_teacher": int((difference < 0).sum())}
 
 
 def summary(report_: dict) -> str:
     o = report_["overall"]
     return (f"named sounds: {o['files']} recordings in {o['classes']} classes\n"
             f"  top-1 hit rate: student {o['student_top1']:.3f}, YAMNet {o['teacher_top1']:.3f}\n"
-            f"  top-5 hit rate: student {o['student_top5']:.3f}, YAMNet {o['teacher_top5']:.3f}")
+            f"  top-5 hit rate: student {o['student_top5']:.3f}, YAMNet {o['teacher_top5']:.3f}"
+            + "".join(f"\n  student − YAMNet, {k}: {d['difference']:+.3f} (95 % interval {d['ci95'][0]:+.3f} … {d['ci95'][1]:+.3f})"
+                      for k, d in report_.get("student_minus_teacher", {}).items()))

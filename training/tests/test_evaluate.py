@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mast_tagger.metrics import agreement_metrics, average_precision, teacher_labels
+from mast_tagger.metrics import agreement_metrics, average_precision, cluster_bootstrap_ci, teacher_labels
 
 
 def test_average_precision_of_perfect_and_reversed_rankings():
@@ -43,3 +43,29 @@ def test_the_delayed_teacher_reference_lines_up_with_the_cached_labels():
     # 10 ms late, patch i still hears what it heard, the same top class (but the last patch, which
     # holds the clip's end and its zero padding: the delay moves that end)
     assert (delayed.argmax(axis=1) == labels.argmax(axis=1))[:-1].all()
+
+
+def test_the_bootstrap_interval_draws_whole_recordings():
+    # 40 recordings of 50 windows each: half wholly agreed with, half not at all.
+    values = np.repeat([1.0, 0.0] * 20, 50)
+    recordings = np.repeat(np.arange(40), 50)
+    low, high = cluster_bootstrap_ci(values, recordings)
+    assert low < 0.5 < high
+    # Recordings are the unit: about ±1.96·0.5/√40 = ±0.15, where 2,000 independent windows
+    # would give ±0.02.
+    assert 0.2 < high - low < 0.4
+    assert cluster_bootstrap_ci(values, np.arange(len(values)))[1] - cluster_bootstrap_ci(values, np.arange(len(values)))[0] < 0.06
+    assert cluster_bootstrap_ci(values, recordings) == [low, high], "the same seed, the same interval"
+    assert cluster_bootstrap_ci(np.full(100, 0.75), np.arange(100) // 10) == [0.75, 0.75]
+
+
+def test_agreement_has_an_interval_when_the_windows_recordings_are_known():
+    rng = np.random.default_rng(3)
+    teacher = rng.random((200, 6))
+    student = teacher.copy()
+    student[:100] = student[:100, ::-1]  # the first five recordings' windows mostly disagree
+    recordings = np.arange(200) // 20
+    metrics = agreement_metrics(student, teacher, recordings)
+    low, high = metrics["top1_agreement_ci95"]
+    assert low <= metrics["top1_agreement"] <= high and high - low > 0.2
+    assert "top1_agreement_ci95" not in agreement_metrics(student, teacher)

@@ -30,6 +30,12 @@ def test_report_counts_student_and_teacher_side_by_side_per_class():
                             "teacher_top1": round(2 / 3, 4), "teacher_top5": 1.0}
     assert r["per_class"]["Bark"]["student_top1"] == 0.5 and r["per_class"]["Bark"]["teacher_top1"] == 0.5
     assert r["per_class"]["Rain"]["student_top5"] == 0.0 and r["per_file"][2]["teacher_best5"][0] == "Rain"
+    # Paired per recording: at top-1 the student alone gets dog1, YAMNet alone dog2 and rain; at
+    # top-5 YAMNet alone gets rain.
+    top1, top5 = r["student_minus_teacher"]["top1"], r["student_minus_teacher"]["top5"]
+    assert (top1["only_student"], top1["only_teacher"], top1["difference"]) == (1, 2, round(-1 / 3, 4))
+    assert (top5["only_student"], top5["only_teacher"], top5["difference"]) == (0, 1, round(-1 / 3, 4))
+    assert top1["ci95"][0] <= top1["difference"] <= top1["ci95"][1]
 
 
 def test_a_glob_that_matches_no_file_names_its_line(tmp_path):
