@@ -96,10 +96,14 @@ struct RunCommand: AsyncParsableCommand {
                                                       logger: logger))
         shutdown.group = group
         try await group.run()
-        // A reader that stopped reading must not hold up the exit.
-        stdoutSink?.finish(timeout: .seconds(1))
+        // A reader that stopped reading must not hold up the exit; the sink counts and logs the
+        // lines it leaves unwritten.
+        let allWritten = stdoutSink?.finish(timeout: .seconds(1)) ?? true
         // Records that could not be written are a failure; EPIPE (the reader left) is not.
         if let error = stdoutSink?.writeError, !error.isBrokenPipe { throw ExitCode(1) }
+        // A file or a pipe's records wait for the reader, so that none is lost: leaving some
+        // unwritten is a failure. A live input's are dropped by design when the reader lags.
+        if !allWritten, !config.input.isLive { throw ExitCode(1) }
     }
 
     /// The socket systemd passed (socket activation), or the configured path and mode.

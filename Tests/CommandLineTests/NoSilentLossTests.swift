@@ -17,6 +17,22 @@ final class NoSilentLossTests: XCTestCase {
         return (run.status, run.stderr)
     }
 
+    /// Runs `mast-tagger ARGS` with its standard output into a pipe of one page that nobody reads.
+    func runWithUnreadStdout(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let unread = Pipe(), errors = Pipe()
+        let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ, which Glibc's module does not export
+        XCTAssertEqual(fcntl(unread.fileHandleForWriting.fileDescriptor, setPipeSize, 4096), 4096)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Daemon.binary)
+        process.arguments = arguments
+        process.standardOutput = unread
+        process.standardError = errors
+        try process.run()
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stderr, as: UTF8.self))
+    }
+
     func tone(seconds: Double = 3) throws -> String {
         let url = directory.appendingPathComponent("tone.wav")
         try Daemon.writeToneWAV(url, seconds: seconds, toneStart: 0.5, toneEnd: 2.5)
@@ -38,6 +54,23 @@ final class NoSilentLossTests: XCTestCase {
         // `| head`: the reader leaving is how such a pipeline ends, not an error.
         let head = try shell(["tag", "--model", Daemon.testModel, wav, wav, wav], "| head -c 1 >/dev/null")
         XCTAssertEqual(head.status, 0, head.stderr)
+    }
+
+    /// Records that a reader never took are counted and named at exit: `run` used to give up on
+    /// them after a second and sum up "0 dropped stdout lines". A file's records wait for the
+    /// reader, so leaving some unwritten fails the run; a live input's are dropped by design.
+    func testRecordsLeftUnwrittenAtExitAreCountedAndReported() throws {
+        let wav = try tone(seconds: 6)
+        let config = directory.appendingPathComponent("unread.yaml")
+        for (realtime, status, level) in [(false, Int32(1), "error"), (true, 0, "warning")] {
+            try "input: {realtime: \(realtime)}\nwindows: {hop: 0.1}\ntags: {top_k: 2}\n"
+                .write(to: config, atomically: true, encoding: .utf8)
+            let run = try runWithUnreadStdout(["run", "--config", config.path, "--model", Daemon.testModel, "--input", "wav:\(wav)"])
+            XCTAssertEqual(run.status, status, "realtime \(realtime): \(run.stderr)")
+            let report = try XCTUnwrap(run.stderr.split(separator: "\n").first { $0.contains("not written at exit") }, run.stderr)
+            XCTAssertTrue(report.contains("\(level) mast-tagger: standard output: "), String(report))
+            XCTAssertTrue(report.contains("line(s) not written at exit: its reader stopped reading"), String(report))
+        }
     }
 
     func testClosedStandardDescriptorsAreRefused() throws {

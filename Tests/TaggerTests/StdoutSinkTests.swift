@@ -1,3 +1,4 @@
+import AudioInput
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -119,8 +120,39 @@ final class StdoutSinkTests: XCTestCase {
         XCTAssertEqual(sink.losses, "\(dropped) dropped stdout lines")
         let logged = messages.withLockedValue { $0 }
         XCTAssertEqual(logged.count, 1, "\(logged)")
-        XCTAssertEqual(logged.first, "standard output: 1 line(s) dropped (1 in all): its reader is slower than the tagger")
+        XCTAssertEqual(logged.first, "warning: standard output: 1 line(s) dropped (1 in all): its reader is slower than the tagger")
         sink.finish(timeout: .milliseconds(100))
+    }
+
+    /// Lines still queued when `finish` gives up on a reader that stopped reading are counted as
+    /// dropped and logged: `run` on a live input, stopped behind such a reader, summed up "0
+    /// dropped stdout lines" while 86 KB of records stayed unwritten. Logged as an error where the
+    /// reader was to pace the tagger (`.wait`), a warning where drops are the policy.
+    func testLinesLeftUnwrittenAtFinishAreCountedAndLogged() throws {
+        for (backpressure, level) in [(Backpressure.drop, "warning"), (.wait, "error")] {
+            let (readEnd, writeEnd) = try makePipe()
+            let flags = fcntl(writeEnd, F_GETFL)
+            _ = fcntl(writeEnd, F_SETFL, flags | O_NONBLOCK)
+            let block = [UInt8](repeating: 0x2E, count: 4096)
+            while write(writeEnd, block, block.count) > 0 {}
+            _ = fcntl(writeEnd, F_SETFL, flags)
+            let messages = NIOLockedValueBox<[String]>([])
+            let logger = Logger(label: "test") { _ in CollectingLogHandler(messages: messages) }
+            let sink = StdoutSink(fileDescriptor: writeEnd, backpressure: backpressure, logger: logger)
+            sink.start()
+            for i in 0 ..< 10 { sink.write(line: "record \(i)") }
+            XCTAssertFalse(sink.finish(timeout: .milliseconds(100)), "the pipe is full: the writer is stuck")
+            XCTAssertEqual(sink.droppedLines, 10, "\(backpressure)")
+            XCTAssertEqual(sink.losses, "10 dropped stdout lines")
+            XCTAssertEqual(messages.withLockedValue { $0 }, [
+                "\(level): standard output: 10 line(s) not written at exit: its reader stopped reading (10 dropped in all)",
+            ])
+            close(readEnd)  // the stuck write fails (EPIPE); the lines stay counted once, as dropped
+            XCTAssertTrue(sink.finish(timeout: .seconds(10)))
+            XCTAssertEqual(sink.droppedLines, 10)
+            XCTAssertEqual(sink.recordsWritten, 0)
+            close(writeEnd)
+        }
     }
 
     /// A write that fails for another reason than EPIPE (a full disk) is kept for the command
@@ -138,7 +170,7 @@ final class StdoutSinkTests: XCTestCase {
     }
 }
 
-/// Keeps every message logged through it.
+/// Keeps every message logged through it, as "LEVEL: MESSAGE".
 private struct CollectingLogHandler: LogHandler {
     let messages: NIOLockedValueBox<[String]>
     var logLevel = Logger.Level.trace
@@ -150,6 +182,6 @@ private struct CollectingLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        messages.withLockedValue { $0.append("\(event.message)") }
+        messages.withLockedValue { $0.append("\(event.level): \(event.message)") }
     }
 }

@@ -12,7 +12,7 @@ import Logging
 /// daemon decides whether to exit.
 ///
 /// `start()` starts the writer thread; `finish()` before exiting returns once every queued line
-/// is written.
+/// is written, or gives up after its timeout and counts what it gave up on as dropped.
 public final class StdoutSink: RecordSink, @unchecked Sendable {
 
     /// Standard output can no longer be written (EPIPE: the reader went away).
@@ -38,6 +38,8 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
     /// Lines waiting for the writer thread, each followed by "\n", and how many.
     private var pending: [UInt8] = []
     private var pendingLines = 0
+    /// Lines the writer thread has taken and is writing (one batch, possibly stuck in write(2)).
+    private var writingLines = 0
     private var written = 0
     private var dropped = 0
     /// Drops not yet logged, and when drops were last logged.
@@ -46,6 +48,8 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
     private var failure: Closed?
     private var closed = false
     private var finishing = false
+    /// `finish` gave up on the lines still queued or being written (they are counted as dropped).
+    private var abandoned = false
 
     /// - Parameters:
     ///   - fileDescriptor: where lines go (standard output; tests pass a pipe).
@@ -71,7 +75,8 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
         writer.start { [self] in drain() }
     }
 
-    /// Lines dropped because `capacity` bytes were already waiting (`.drop` only).
+    /// Lines dropped because `capacity` bytes were already waiting (`.drop` only), and those that
+    /// `finish` gave up on.
     public var droppedLines: Int { condition.withLock { dropped } }
     /// True once a write has failed; later lines are discarded.
     public var isClosed: Bool { condition.withLock { closed } }
@@ -114,14 +119,35 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
 
     /// Writes what is queued, then stops the writer thread; returns once it has stopped, or after
     /// `timeout` (a reader that stays connected but stopped reading would otherwise hold up the
-    /// exit). Returns false when it gave up waiting. Lines written after this are discarded.
+    /// exit). Returns false when it gave up waiting: the lines still queued or being written are
+    /// then counted as dropped and logged, since the process is about to exit without them.
+    /// Lines written after this are discarded.
     @discardableResult
     public func finish(timeout: Duration? = nil) -> Bool {
         condition.withLock {
             finishing = true
             condition.broadcast()
         }
-        return writer.join(timeout: timeout.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 })
+        let stopped = writer.join(timeout: timeout.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 })
+        if !stopped { abandonUnwritten() }
+        return stopped
+    }
+
+    /// Counts the lines `finish` gives up on as dropped and says so: an error where the reader was
+    /// to pace the tagger (`.wait`: nothing was to be lost), a warning where drops are the policy.
+    private func abandonUnwritten() {
+        let (count, total): (Int, Int) = condition.withLock {
+            let count = pendingLines + writingLines
+            pending = []
+            pendingLines = 0
+            writingLines = 0
+            abandoned = true
+            dropped += count
+            return (count, dropped)
+        }
+        guard count > 0 else { return }
+        logger?.log(level: backpressure == .wait ? .error : .warning,
+                    "standard output: \(count) line(s) not written at exit: its reader stopped reading (\(total) dropped in all)")
     }
 
     /// The writer thread: takes everything queued, writes it in one go, repeats.
@@ -137,6 +163,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
             swap(&batch, &pending)
             let lines = pendingLines
             pendingLines = 0
+            writingLines = lines
             condition.broadcast()  // writers waiting for room
             condition.unlock()
 
@@ -151,7 +178,11 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
                 onClosed(error)
                 return
             }
-            condition.withLock { written += lines }
+            condition.withLock {
+                guard !abandoned else { return }  // counted as dropped by `finish`
+                written += lines
+                writingLines = 0
+            }
         }
     }
 
