@@ -83,6 +83,32 @@ final class UnixSocketServerTests: XCTestCase {
         await server.stop()
     }
 
+    /// At stop, a client that has not taken the lines buffered for it here loses them: it is
+    /// counted as a slow client dropped (it was closed with nothing said). A client that reads
+    /// gets every line and is not counted.
+    func testStopCountsAClientThatHadNotTakenItsLines() async throws {
+        let path = directory.file("tagger.sock")
+        let server = UnixSocketServer(listener: .path(path), highWaterMark: 16 * 1024 * 1024, logger: logger)
+        try await server.start()
+        let stuck = try connectedSocket(to: path)
+        defer { close(stuck) }
+        let reader = try await ReadingClient.connect(to: path)
+        try await waitUntil("both clients registered") { server.counters.connected == 2 }
+
+        // 2 MB: more than the stuck client's kernel buffer, less than the high-water mark.
+        let padding = String(repeating: "x", count: 200)
+        let count = 10_000
+        for n in 0 ..< count { server.write(line: "\(n) \(padding)") }
+        try await waitUntil("the reader to take every line") { reader.lineCount == count }
+        XCTAssertEqual(server.counters.droppedSlow, 0)
+
+        await server.stop()
+        XCTAssertEqual(server.counters.droppedSlow, 1, "the stuck client, closed with lines it never got")
+        XCTAssertEqual(server.losses, "1 slow socket clients dropped")
+        try await waitUntil("the reader to see the close") { reader.snapshot.closed }
+        XCTAssertEqual(reader.lineCount, count)
+    }
+
     func testSocketFileGetsTheConfiguredMode() async throws {
         for mode: mode_t in [0o660, 0o600] {
             let path = directory.file("mode-\(String(mode, radix: 8)).sock")

@@ -16,8 +16,10 @@ import ServiceLifecycle
 /// of what the kernel's socket buffer holds, about 200 KiB on Linux) is disconnected and counted in
 /// `droppedSlow`; nobody else waits for it.
 ///
-/// Lifecycle: `start()` binds (or adopts systemd's socket), `stop()` closes the listener and every
-/// client and removes the socket file it created. As a swift-service-lifecycle `Service`, `run()`
+/// Lifecycle: `start()` binds (or adopts systemd's socket), `stop()` closes the listener, gives the
+/// clients up to `drainTimeout` to take what is buffered for them (a client still holding lines
+/// then is closed with them and counted in `droppedSlow`), closes every client and removes the
+/// socket file it created. As a swift-service-lifecycle `Service`, `run()`
 /// starts unless already started, waits for graceful shutdown, then stops; call `start()` first
 /// when the socket must be listening before something else happens (systemd's READY=1).
 public final class UnixSocketServer: RecordSink, Service {
@@ -61,6 +63,9 @@ public final class UnixSocketServer: RecordSink, Service {
     private let logger: Logger
     private let state = NIOLockedValueBox(State.idle)
     private let counterBox = NIOLockedValueBox(Counters())
+    /// How long `stop()` waits for clients to take the lines buffered for them in this process.
+    static let drainTimeout = Duration.seconds(1)
+
     /// Connected clients, by channel identity; touched only on `eventLoop`.
     private let clients: NIOLoopBoundBox<[ObjectIdentifier: Channel]>
 
@@ -126,7 +131,8 @@ public final class UnixSocketServer: RecordSink, Service {
     }
 
     /// Closes the listener and every client and removes the socket file (not systemd's). Lines
-    /// written before this call are handed to the clients' sockets first.
+    /// written before this call are handed to the clients' sockets first; a client that has not
+    /// taken them within `drainTimeout` loses them and is counted as a slow client dropped.
     public func stop() async {
         let listenerChannel: Channel? = state.withLockedValue { state in
             defer { state = .stopped }
@@ -138,11 +144,33 @@ public final class UnixSocketServer: RecordSink, Service {
         if case .path(let path, _) = listener, unlink(path) != 0, errno != ENOENT {
             logger.warning("could not remove the socket file", metadata: ["socket": "\(path)", "error": "\(Self.lastError())"])
         }
+        let holding = await clientsHoldingLines(within: Self.drainTimeout)
+        if holding > 0 {
+            let dropped = counterBox.withLockedValue { counters in
+                counters.droppedSlow += holding
+                return counters.droppedSlow
+            }
+            logger.warning("closing record clients that had not taken every line",
+                           metadata: ["clients": "\(holding)", "dropped_slow": "\(dropped)"])
+        }
         let loop = eventLoop
         try? await loop.flatSubmit { [clients] in
             EventLoopFuture.andAllComplete(clients.value.values.map { $0.close() }, on: loop)
         }.get()
         logger.info("record socket closed", metadata: ["socket": "\(subject)"])
+    }
+
+    /// The clients with record bytes still buffered for them in this process, once none has any
+    /// or after `timeout`.
+    private func clientsHoldingLines(within timeout: Duration) async -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let holding = (try? await eventLoop.submit { [clients] in
+                clients.value.values.filter { ((try? $0.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0) > 0 }.count
+            }.get()) ?? 0
+            if holding == 0 || ContinuousClock.now >= deadline { return holding }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     public func run() async throws {
