@@ -149,6 +149,24 @@ final class MQTTTests: XCTestCase {
         XCTAssertTrue(received.contains(try XCTUnwrap(sent.last)), "the newest record did not arrive")
     }
 
+    /// Records queued for a broker that never came are counted when the run ends: the summary
+    /// said "0 dropped MQTT messages" for records that never left the queue.
+    func testRecordsQueuedForABrokerThatNeverCameAreCountedAtExit() throws {
+        let port = try Broker.freePort()  // nothing listens there
+        let wav = try toneFile(seconds: 5, toneStart: 0, toneEnd: 5)
+        let config = try file("config.yaml", """
+            input: {realtime: false}
+            windows: {hop: 0.5}
+            mqtt: {url: "mqtt://127.0.0.1:\(port)", node: box9, level_seconds: 3600}
+            """)
+        let daemon = try Daemon(["run", "--config", config, "--model", Daemon.testModel, "--input", "wav:\(wav)", "--tags", "1"])
+        XCTAssertEqual(daemon.exitStatus(within: 30), 0, daemon.stderr)
+        let records = daemon.lines.count
+        XCTAssertGreaterThan(records, 5, daemon.stdout)
+        let dropped = try XCTUnwrap(Self.count(of: "dropped MQTT messages", in: daemon.stderr), daemon.stderr)
+        XCTAssertGreaterThanOrEqual(dropped, records, "records lost without being counted: \(daemon.stderr)")
+    }
+
     func testKilledDaemonShowsOfflineThroughTheLastWill() throws {
         let (broker, daemon) = try publishingDaemon(node: "box4", mqtt: ", keepalive: 5")
         let subscriber = try broker.subscribe("mast-tagger/box4/status")

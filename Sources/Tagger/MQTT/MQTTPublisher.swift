@@ -207,7 +207,12 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
                 backoff = min(backoff * 2, settings.retryMaxSeconds)
             }
         }
-        condition.withLock { connected = false }
+        condition.withLock {
+            connected = false
+            // Stopped while the broker was away: what waited for it never goes out.
+            for _ in 0 ..< queue.count { countDrop() }
+            queue.removeAll()
+        }
     }
 
     /// A new client, connected (CONNECT sent; the broker's CONNACK arrives in `serve`).
