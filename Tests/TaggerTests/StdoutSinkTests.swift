@@ -12,6 +12,17 @@ private func makePipe() throws -> (read: Int32, write: Int32) {
     return (ends[0], ends[1])
 }
 
+/// A pipe whose buffer is already full, so that a writer blocks on its first write whatever the timing.
+private func makeFullPipe() throws -> (read: Int32, write: Int32) {
+    let (readEnd, writeEnd) = try makePipe()
+    let flags = fcntl(writeEnd, F_GETFL)
+    _ = fcntl(writeEnd, F_SETFL, flags | O_NONBLOCK)
+    let block = [UInt8](repeating: 0x2E, count: 4096)
+    while write(writeEnd, block, block.count) > 0 {}
+    _ = fcntl(writeEnd, F_SETFL, flags)
+    return (readEnd, writeEnd)
+}
+
 /// Reads until end of file.
 private func readAll(_ descriptor: Int32) -> String {
     var bytes: [UInt8] = []
@@ -61,14 +72,8 @@ final class StdoutSinkTests: XCTestCase {
 
     /// With nobody reading, lines beyond the capacity are dropped and counted; write never waits.
     func testFullQueueDropsLinesWithoutBlocking() throws {
-        let (readEnd, writeEnd) = try makePipe()
+        let (readEnd, writeEnd) = try makeFullPipe()
         defer { close(writeEnd) }
-        // Fill the pipe first, so the writer thread blocks on its first write whatever the timing.
-        let flags = fcntl(writeEnd, F_GETFL)
-        _ = fcntl(writeEnd, F_SETFL, flags | O_NONBLOCK)
-        let block = [UInt8](repeating: 0x2E, count: 4096)
-        while write(writeEnd, block, block.count) > 0 {}
-        _ = fcntl(writeEnd, F_SETFL, flags)
         let sink = StdoutSink(fileDescriptor: writeEnd, capacity: 4096, backpressure: .drop, onClosed: { _ in })
         sink.start()
         let line = String(repeating: "x", count: 100)
@@ -130,12 +135,7 @@ final class StdoutSinkTests: XCTestCase {
     /// reader was to pace the tagger (`.wait`), a warning where drops are the policy.
     func testLinesLeftUnwrittenAtFinishAreCountedAndLogged() throws {
         for (backpressure, level) in [(Backpressure.drop, "warning"), (.wait, "error")] {
-            let (readEnd, writeEnd) = try makePipe()
-            let flags = fcntl(writeEnd, F_GETFL)
-            _ = fcntl(writeEnd, F_SETFL, flags | O_NONBLOCK)
-            let block = [UInt8](repeating: 0x2E, count: 4096)
-            while write(writeEnd, block, block.count) > 0 {}
-            _ = fcntl(writeEnd, F_SETFL, flags)
+            let (readEnd, writeEnd) = try makeFullPipe()
             let messages = NIOLockedValueBox<[String]>([])
             let logger = Logger(label: "test") { _ in CollectingLogHandler(messages: messages) }
             let sink = StdoutSink(fileDescriptor: writeEnd, backpressure: backpressure, logger: logger)

@@ -23,6 +23,18 @@ final class UnixSocketServerTests: XCTestCase {
         return lstat(path, &status) == 0 ? status.st_mode : nil
     }
 
+    /// A started server with two clients: one that never reads (a raw socket) and one that does.
+    func serverWithAStuckAndAReadingClient(highWaterMark: Int) async throws
+        -> (server: UnixSocketServer, stuck: Int32, reader: ReadingClient) {
+        let path = directory.file("tagger.sock")
+        let server = UnixSocketServer(listener: .path(path), highWaterMark: highWaterMark, logger: logger)
+        try await server.start()
+        let stuck = try connectedSocket(to: path)
+        let reader = try await ReadingClient.connect(to: path)
+        try await waitUntil("both clients registered") { server.counters.connected == 2 }
+        return (server, stuck, reader)
+    }
+
     func testEveryLineReachesHundredClientsInOrder() async throws {
         let path = directory.file("tagger.sock")
         let server = UnixSocketServer(listener: .path(path), logger: logger)
@@ -46,13 +58,8 @@ final class UnixSocketServerTests: XCTestCase {
     /// A client that never reads is dropped once its buffers fill; a reading client gets every
     /// line, and `write(line:)` keeps returning at once meanwhile.
     func testStuckClientIsDroppedWithoutHoldingUpTheWriterOrOthers() async throws {
-        let path = directory.file("tagger.sock")
-        let server = UnixSocketServer(listener: .path(path), highWaterMark: 64 * 1024, logger: logger)
-        try await server.start()
-        let stuck = try connectedSocket(to: path)
+        let (server, stuck, reader) = try await serverWithAStuckAndAReadingClient(highWaterMark: 64 * 1024)
         defer { close(stuck) }
-        let reader = try await ReadingClient.connect(to: path)
-        try await waitUntil("both clients registered") { server.counters.connected == 2 }
 
         let padding = String(repeating: "x", count: 200)
         var written = 0
@@ -87,13 +94,8 @@ final class UnixSocketServerTests: XCTestCase {
     /// counted as a slow client dropped (it was closed with nothing said). A client that reads
     /// gets every line and is not counted.
     func testStopCountsAClientThatHadNotTakenItsLines() async throws {
-        let path = directory.file("tagger.sock")
-        let server = UnixSocketServer(listener: .path(path), highWaterMark: 16 * 1024 * 1024, logger: logger)
-        try await server.start()
-        let stuck = try connectedSocket(to: path)
+        let (server, stuck, reader) = try await serverWithAStuckAndAReadingClient(highWaterMark: 16 * 1024 * 1024)
         defer { close(stuck) }
-        let reader = try await ReadingClient.connect(to: path)
-        try await waitUntil("both clients registered") { server.counters.connected == 2 }
 
         // 2 MB: more than the stuck client's kernel buffer, less than the high-water mark.
         let padding = String(repeating: "x", count: 200)
