@@ -48,8 +48,6 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
     private var failure: Closed?
     private var closed = false
     private var finishing = false
-    /// `finish` gave up on the lines still queued or being written (they are counted as dropped).
-    private var abandoned = false
 
     /// - Parameters:
     ///   - fileDescriptor: where lines go (standard output; tests pass a pipe).
@@ -140,8 +138,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
             let count = pendingLines + writingLines
             pending = []
             pendingLines = 0
-            writingLines = 0
-            abandoned = true
+            writingLines = 0  // the writer, should its write still end, counts none of them as written
             dropped += count
             return (count, dropped)
         }
@@ -161,9 +158,8 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
             }
             var batch: [UInt8] = []
             swap(&batch, &pending)
-            let lines = pendingLines
+            writingLines = pendingLines
             pendingLines = 0
-            writingLines = lines
             condition.broadcast()  // writers waiting for room
             condition.unlock()
 
@@ -179,8 +175,7 @@ public final class StdoutSink: RecordSink, @unchecked Sendable {
                 return
             }
             condition.withLock {
-                guard !abandoned else { return }  // counted as dropped by `finish`
-                written += lines
+                written += writingLines  // none if `finish` gave up on them (counted as dropped)
                 writingLines = 0
             }
         }
