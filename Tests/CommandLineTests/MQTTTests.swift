@@ -165,6 +165,8 @@ final class MQTTTests: XCTestCase {
         XCTAssertGreaterThan(records, 5, daemon.stdout)
         let dropped = try XCTUnwrap(Self.count(of: "dropped MQTT messages", in: daemon.stderr), daemon.stderr)
         XCTAssertGreaterThanOrEqual(dropped, records, "records lost without being counted: \(daemon.stderr)")
+        // ...and logged as they are dropped at the stop, not only summed up.
+        XCTAssertEqual(Self.count(of: "in all): the broker", in: daemon.stderr), dropped, daemon.stderr)
     }
 
     func testKilledDaemonShowsOfflineThroughTheLastWill() throws {

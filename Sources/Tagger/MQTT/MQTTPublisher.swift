@@ -165,11 +165,14 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
         queue.append(message)
     }
 
-    private func countDrop() {
-        dropped += 1
-        unreportedDrops += 1
+    /// Counts `count` dropped messages and logs them, at most once per `reportInterval` unless
+    /// `final` (the publisher is stopping: there is no later line to fold them into).
+    private func countDrop(_ count: Int = 1, final: Bool = false) {
+        dropped += count
+        unreportedDrops += count
+        guard unreportedDrops > 0 else { return }
         let now = Date()
-        if let lastDropReport, now.timeIntervalSince(lastDropReport) < Self.reportInterval { return }
+        if !final, let lastDropReport, now.timeIntervalSince(lastDropReport) < Self.reportInterval { return }
         lastDropReport = now
         logger.warning("MQTT: \(unreportedDrops) message(s) dropped (\(dropped) in all): the broker at \(endpoint) is away or slower than the tagger")
         unreportedDrops = 0
@@ -209,8 +212,9 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
         }
         condition.withLock {
             connected = false
-            // Stopped while the broker was away: what waited for it never goes out.
-            for _ in 0 ..< queue.count { countDrop() }
+            // Stopped: what could not go out before the deadline, or waited for a broker that was
+            // away, never will.
+            countDrop(queue.count, final: true)
             queue.removeAll()
         }
     }
@@ -276,11 +280,7 @@ public final class MQTTPublisher: RecordListener, @unchecked Sendable {
                 if let failure { throw ConnectionFailure(description: "connection to \(endpoint) failed: \(failure)") }
                 if condition.withLock({ stopping }) {
                     if session { try? finishCleanly(connection, inFlight: &inFlight) }
-                    requeueInFlight()
-                    condition.withLock {  // what could not go out before the deadline
-                        for _ in 0 ..< queue.count { countDrop() }
-                        queue.removeAll()
-                    }
+                    requeueInFlight()  // `run` counts what could not go out before the deadline
                     return
                 }
                 guard session else { continue }
